@@ -1,0 +1,62 @@
+# pyprobe_add_provider(TARGET <target> PROVIDER <file.d>
+#                      [EXPORT_SEMAPHORES] [HEADER_NAME <name.h>])
+#
+# Compiles a DTrace provider file the way DTrace users expect: `dtrace -h`
+# makes a header of PROVIDER_PROBE(...) and PROVIDER_PROBE_ENABLED() macros
+# (on <sys/sdt.h>), `dtrace -G` makes an object that defines one 16-bit
+# semaphore per probe in `.probes`. The header's directory is added to the
+# target's private include path and the object to its sources.
+#
+# systemtap's dtrace -G gives the semaphores hidden visibility: right when the
+# probes and their callers are linked into one module. EXPORT_SEMAPHORES
+# keeps default visibility instead (systemtap's STAP_SDT_V2 switch), for a
+# shared library whose callers in other modules read the semaphores.
+include_guard(GLOBAL)
+
+find_program(PYPROBE_DTRACE_EXECUTABLE dtrace
+  DOC "systemtap's dtrace wrapper (Debian: systemtap-sdt-dev)")
+
+function(pyprobe_add_provider)
+  cmake_parse_arguments(arg "EXPORT_SEMAPHORES" "TARGET;PROVIDER;HEADER_NAME" "" ${ARGN})
+  if(NOT arg_TARGET OR NOT arg_PROVIDER)
+    message(FATAL_ERROR "pyprobe_add_provider: TARGET and PROVIDER are required")
+  endif()
+  if(NOT PYPROBE_DTRACE_EXECUTABLE)
+    message(FATAL_ERROR "pyprobe_add_provider: no dtrace found (apt-get install systemtap-sdt-dev)")
+  endif()
+  get_filename_component(provider "${arg_PROVIDER}" ABSOLUTE)
+  get_filename_component(stem "${provider}" NAME_WE)
+  if(NOT arg_HEADER_NAME)
+    set(arg_HEADER_NAME "${stem}.h")
+  endif()
+
+  # One directory per target: dtrace -G writes temporary files into its
+  # working directory, named after its inputs only.
+  set(outdir "${CMAKE_CURRENT_BINARY_DIR}/pyprobe_provider/${arg_TARGET}")
+  set(header "${outdir}/${arg_HEADER_NAME}")
+  set(object "${outdir}/${stem}_semaphores.o")
+  file(MAKE_DIRECTORY "${outdir}")
+  set(visibility_flag "")
+  if(arg_EXPORT_SEMAPHORES)
+    set(visibility_flag "-DSTAP_SDT_V2")
+  endif()
+
+  add_custom_command(OUTPUT "${header}"
+    COMMAND "${PYPROBE_DTRACE_EXECUTABLE}" -h -s "${provider}" -o "${header}"
+    DEPENDS "${provider}"
+    WORKING_DIRECTORY "${outdir}"
+    COMMENT "dtrace -h ${stem}.d for ${arg_TARGET}"
+    VERBATIM)
+  # CC and CFLAGS are set explicitly: dtrace -G reads them from the
+  # environment, and sanitizer flags must not pad the semaphores.
+  add_custom_command(OUTPUT "${object}"
+    COMMAND "${CMAKE_COMMAND}" -E env "CC=${CMAKE_C_COMPILER}" "CFLAGS=-O2"
+            "${PYPROBE_DTRACE_EXECUTABLE}" -G ${visibility_flag} -s "${provider}" -o "${object}"
+    DEPENDS "${provider}"
+    WORKING_DIRECTORY "${outdir}"
+    COMMENT "dtrace -G ${stem}.d for ${arg_TARGET}"
+    VERBATIM)
+
+  target_sources(${arg_TARGET} PRIVATE "${header}" "${object}")
+  target_include_directories(${arg_TARGET} PRIVATE "${outdir}")
+endfunction()

@@ -1,0 +1,189 @@
+/*
+ * pyprobe.h - the python USDT probes, for any interpreter.
+ *
+ * Each probe has a fire macro and a guard:
+ *
+ *     PYPROBE_FUNCTION_ENTRY(file, func, line);       guards itself
+ *     if (PYPROBE_LINE_ENABLED()) { ...prepare names...; PYPROBE_LINE(f, fn, n); }
+ *
+ * The guard reads the probe's semaphore, a 16-bit counter the kernel raises
+ * while a tracer is attached. Untraced, a probe costs a load, a compare and a
+ * branch: no call, and the arguments are not evaluated. Traced, the macro
+ * calls the library's out-of-line fire function, which holds the probe site
+ * (a nop and a .note.stapsdt entry), so every tracer finds the probes in the
+ * library's module, or in the interpreter itself when linked statically.
+ *
+ * Arguments are checked at compile time: strings must be char pointers and
+ * integers must fit the probe's C type without truncation. A NULL string
+ * reaches tracers as the empty string "".
+ *
+ * Define PYPROBE_STATIC when linking libpyprobe.a (the CMake target
+ * pyprobe::pyprobe_static and `pkg-config --static` do it): the guard then
+ * reads the semaphore directly. Without it the guard reads the semaphore's
+ * address from the GOT first, which works for both libraries and keeps the
+ * linker from copying the semaphore into the executable (a copy the kernel
+ * would never raise). Define PYPROBE_DISABLE to compile every probe out.
+ */
+#ifndef PYPROBE_H
+#define PYPROBE_H
+
+#include <pyprobe_config.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define PYPROBE__COLD __attribute__((cold))
+#else
+#define PYPROBE__COLD
+#endif
+
+/* The fire functions: call them through the macros below. */
+PYPROBE__COLD void pyprobe_fire_function_entry(const char *file, const char *func, int line);
+PYPROBE__COLD void pyprobe_fire_function_return(const char *file, const char *func, int line);
+PYPROBE__COLD void pyprobe_fire_line(const char *file, const char *func, int line);
+PYPROBE__COLD void pyprobe_fire_gc_start(int generation);
+PYPROBE__COLD void pyprobe_fire_gc_done(long collected);
+PYPROBE__COLD void pyprobe_fire_instance_new_start(const char *cls, const char *file);
+PYPROBE__COLD void pyprobe_fire_instance_new_done(const char *cls, const char *file);
+PYPROBE__COLD void pyprobe_fire_instance_delete_start(const char *cls, const char *file);
+PYPROBE__COLD void pyprobe_fire_instance_delete_done(const char *cls, const char *file);
+PYPROBE__COLD void pyprobe_fire_import_find_load_start(const char *module);
+PYPROBE__COLD void pyprobe_fire_import_find_load_done(const char *module, int found);
+PYPROBE__COLD void pyprobe_fire_audit(const char *event, void *args);
+
+/* The library's version, "MAJOR.MINOR.PATCH". */
+const char *pyprobe_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+/* ---- argument checks: a diagnostic instead of a silent conversion ---- */
+#ifdef __cplusplus
+namespace pyprobe_detail {
+template <typename T> struct fits_int {
+    static constexpr bool value = static_cast<T>(-1) < static_cast<T>(0)
+        ? sizeof(T) <= sizeof(int) : sizeof(T) < sizeof(int);
+};
+template <typename T> constexpr int as_int(T v) {
+    static_assert(fits_int<T>::value, "pyprobe: this probe argument is an int; pass an integer type that fits in int");
+    return v;
+}
+template <typename T> constexpr long as_long(T v) {
+    static_assert(static_cast<T>(-1) < static_cast<T>(0) ? sizeof(T) <= sizeof(long) : sizeof(T) < sizeof(long),
+                  "pyprobe: this probe argument is a long; pass an integer type that fits in long");
+    return v;
+}
+inline const char *as_str(const char *s) { return s; }
+} /* namespace pyprobe_detail */
+#define PYPROBE__INT(x) (pyprobe_detail::as_int(x))
+#define PYPROBE__LONG(x) (pyprobe_detail::as_long(x))
+#define PYPROBE__STR(x) (pyprobe_detail::as_str(x))
+#else
+/* No default association: any other type is a compile error naming it. */
+#define PYPROBE__INT(x) __extension__ _Generic((x), \
+    _Bool: (x), char: (x), signed char: (x), unsigned char: (x), \
+    short: (x), unsigned short: (x), int: (x))
+#define PYPROBE__LONG(x) __extension__ _Generic((x), \
+    _Bool: (x), char: (x), signed char: (x), unsigned char: (x), \
+    short: (x), unsigned short: (x), int: (x), unsigned int: (x), long: (x))
+#define PYPROBE__STR(x) __extension__ _Generic((x), \
+    char *: (x), const char *: (x), void *: (x))
+#endif
+
+/* ---- the guard ---- */
+#define PYPROBE__SEMAPHORE_SYMBOL(dname) PYPROBE_PROVIDER_NAME "_" dname "_semaphore"
+
+#if !PYPROBE_HAVE_PROBES || defined(PYPROBE_DISABLE)
+#define PYPROBE__COMPILED_OUT 1
+#define PYPROBE__DECLARE_SEMAPHORE(probe, dname)
+#define PYPROBE__ENABLED(probe) 0
+#elif defined(PYPROBE_STATIC) || !defined(__x86_64__)
+/* One module: the semaphore is a plain global, read PC-relative. (Other
+ * architectures take this path too; a PIE interpreter there that links the
+ * shared library must be built so that it does not copy-relocate data.) */
+#if defined(PYPROBE_STATIC)
+#define PYPROBE__SEMAPHORE_VISIBILITY __attribute__((visibility("hidden")))
+#else
+#define PYPROBE__SEMAPHORE_VISIBILITY
+#endif
+#define PYPROBE__DECLARE_SEMAPHORE(probe, dname) \
+    extern unsigned short pyprobe__semaphore_##probe \
+        __asm__(PYPROBE__SEMAPHORE_SYMBOL(dname)) PYPROBE__SEMAPHORE_VISIBILITY;
+#define PYPROBE__ENABLED(probe) (__builtin_expect(pyprobe__semaphore_##probe != 0, 0))
+#else
+/* Through the GOT. The linker relaxes the GOT load to an address computation
+ * when the semaphore ends up in the same module. */
+#define PYPROBE__DECLARE_SEMAPHORE(probe, dname) \
+    static __inline__ __attribute__((always_inline, unused)) \
+    const unsigned short *pyprobe__semaphore_address_##probe(void) \
+    { \
+        const unsigned short *address; \
+        __asm__("movq " PYPROBE__SEMAPHORE_SYMBOL(dname) "@GOTPCREL(%%rip), %0" : "=r"(address)); \
+        return address; \
+    }
+#define PYPROBE__ENABLED(probe) (__builtin_expect(*pyprobe__semaphore_address_##probe() != 0, 0))
+#endif
+
+#ifdef PYPROBE__COMPILED_OUT
+/* Type-check the arguments without evaluating them or calling anything. */
+#define PYPROBE__FIRE(probe, args) do { (void)sizeof((pyprobe_fire_##probe args, 0)); } while (0)
+#else
+#define PYPROBE__FIRE(probe, args) do { if (PYPROBE__ENABLED(probe)) pyprobe_fire_##probe args; } while (0)
+#endif
+
+PYPROBE__DECLARE_SEMAPHORE(function_entry, "function__entry")
+PYPROBE__DECLARE_SEMAPHORE(function_return, "function__return")
+PYPROBE__DECLARE_SEMAPHORE(line, "line")
+PYPROBE__DECLARE_SEMAPHORE(gc_start, "gc__start")
+PYPROBE__DECLARE_SEMAPHORE(gc_done, "gc__done")
+PYPROBE__DECLARE_SEMAPHORE(instance_new_start, "instance__new__start")
+PYPROBE__DECLARE_SEMAPHORE(instance_new_done, "instance__new__done")
+PYPROBE__DECLARE_SEMAPHORE(instance_delete_start, "instance__delete__start")
+PYPROBE__DECLARE_SEMAPHORE(instance_delete_done, "instance__delete__done")
+PYPROBE__DECLARE_SEMAPHORE(import_find_load_start, "import__find__load__start")
+PYPROBE__DECLARE_SEMAPHORE(import_find_load_done, "import__find__load__done")
+PYPROBE__DECLARE_SEMAPHORE(audit, "audit")
+
+/* ---- the probes ---- */
+#define PYPROBE_FUNCTION_ENTRY_ENABLED()        PYPROBE__ENABLED(function_entry)
+#define PYPROBE_FUNCTION_RETURN_ENABLED()       PYPROBE__ENABLED(function_return)
+#define PYPROBE_LINE_ENABLED()                  PYPROBE__ENABLED(line)
+#define PYPROBE_GC_START_ENABLED()              PYPROBE__ENABLED(gc_start)
+#define PYPROBE_GC_DONE_ENABLED()               PYPROBE__ENABLED(gc_done)
+#define PYPROBE_INSTANCE_NEW_START_ENABLED()    PYPROBE__ENABLED(instance_new_start)
+#define PYPROBE_INSTANCE_NEW_DONE_ENABLED()     PYPROBE__ENABLED(instance_new_done)
+#define PYPROBE_INSTANCE_DELETE_START_ENABLED() PYPROBE__ENABLED(instance_delete_start)
+#define PYPROBE_INSTANCE_DELETE_DONE_ENABLED()  PYPROBE__ENABLED(instance_delete_done)
+#define PYPROBE_IMPORT_FIND_LOAD_START_ENABLED() PYPROBE__ENABLED(import_find_load_start)
+#define PYPROBE_IMPORT_FIND_LOAD_DONE_ENABLED() PYPROBE__ENABLED(import_find_load_done)
+#define PYPROBE_AUDIT_ENABLED()                 PYPROBE__ENABLED(audit)
+
+#define PYPROBE_FUNCTION_ENTRY(file, func, line) \
+    PYPROBE__FIRE(function_entry, (PYPROBE__STR(file), PYPROBE__STR(func), PYPROBE__INT(line)))
+#define PYPROBE_FUNCTION_RETURN(file, func, line) \
+    PYPROBE__FIRE(function_return, (PYPROBE__STR(file), PYPROBE__STR(func), PYPROBE__INT(line)))
+#define PYPROBE_LINE(file, func, line) \
+    PYPROBE__FIRE(line, (PYPROBE__STR(file), PYPROBE__STR(func), PYPROBE__INT(line)))
+#define PYPROBE_GC_START(generation) \
+    PYPROBE__FIRE(gc_start, (PYPROBE__INT(generation)))
+#define PYPROBE_GC_DONE(collected) \
+    PYPROBE__FIRE(gc_done, (PYPROBE__LONG(collected)))
+#define PYPROBE_INSTANCE_NEW_START(cls, file) \
+    PYPROBE__FIRE(instance_new_start, (PYPROBE__STR(cls), PYPROBE__STR(file)))
+#define PYPROBE_INSTANCE_NEW_DONE(cls, file) \
+    PYPROBE__FIRE(instance_new_done, (PYPROBE__STR(cls), PYPROBE__STR(file)))
+#define PYPROBE_INSTANCE_DELETE_START(cls, file) \
+    PYPROBE__FIRE(instance_delete_start, (PYPROBE__STR(cls), PYPROBE__STR(file)))
+#define PYPROBE_INSTANCE_DELETE_DONE(cls, file) \
+    PYPROBE__FIRE(instance_delete_done, (PYPROBE__STR(cls), PYPROBE__STR(file)))
+#define PYPROBE_IMPORT_FIND_LOAD_START(module) \
+    PYPROBE__FIRE(import_find_load_start, (PYPROBE__STR(module)))
+#define PYPROBE_IMPORT_FIND_LOAD_DONE(module, found) \
+    PYPROBE__FIRE(import_find_load_done, (PYPROBE__STR(module), PYPROBE__INT(found)))
+#define PYPROBE_AUDIT(event, args) \
+    PYPROBE__FIRE(audit, (PYPROBE__STR(event), (args)))
+
+#endif /* PYPROBE_H */

@@ -1,0 +1,6 @@
+#include "pyprobe.h"
+
+const char *pyprobe_version(void)
+{
+    return PYPROBE_VERSION_STRING;
+}

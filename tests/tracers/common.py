@@ -1,0 +1,85 @@
+"""Shared by the tracer tests: skipping, running tools, failing clearly.
+
+A test that cannot run (no tracer, not root, no uprobes) exits 77, which
+ctest reports as skipped. With PYPROBE_REQUIRE_TRACERS=1 (set by tests/run,
+so in CI) such a skip is a failure instead.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SKIP_EXIT = 77
+
+
+def skip(reason):
+    if os.environ.get("PYPROBE_REQUIRE_TRACERS") == "1":
+        print(f"FAIL: {reason} (PYPROBE_REQUIRE_TRACERS=1 forbids skipping)")
+        sys.exit(1)
+    print(f"SKIP: {reason}")
+    sys.exit(SKIP_EXIT)
+
+
+def fail(message):
+    print(f"FAIL: {message}")
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+def require_tool(name):
+    path = shutil.which(name)
+    if not path:
+        skip(f"{name} is not installed")
+    return path
+
+
+def require_root(why):
+    if os.geteuid() != 0:
+        skip(f"{why} needs root")
+
+
+def run(cmd, timeout=120, check_exit=True, **kwargs):
+    """Runs cmd, returns the CompletedProcess; fails the test on a non-zero
+    exit (when check_exit) or a timeout, showing the command's output."""
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
+    except subprocess.TimeoutExpired as e:
+        fail(f"timed out after {timeout}s: {' '.join(cmd)}\n{e.stdout or ''}{e.stderr or ''}")
+    if check_exit and proc.returncode != 0:
+        fail(f"exit {proc.returncode}: {' '.join(cmd)}\n--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}")
+    return proc
+
+
+def bpftrace_usable():
+    """Skips unless bpftrace can attach here (root, BPF, uprobes)."""
+    bpftrace = require_tool("bpftrace")
+    require_root("bpftrace")
+    probe = subprocess.run([bpftrace, "-e", "BEGIN { exit(); }"],
+                           capture_output=True, text=True, timeout=60)
+    if probe.returncode != 0:
+        skip(f"bpftrace cannot run BPF programs here: {probe.stderr.strip()}")
+    return bpftrace
+
+
+def run_bpftrace(script, command=None, pid=None, timeout=120):
+    """Runs a bpftrace program against a command (-c) or a process (-p) and
+    returns what the program printed. Output goes through -o so that the
+    traced program's own output cannot interleave with it."""
+    bpftrace = bpftrace_usable()
+    with tempfile.TemporaryDirectory(prefix="pyprobe-bt-") as tmp:
+        out = os.path.join(tmp, "out")
+        cmd = [bpftrace, "-q", "-o", out, "-e", script]
+        if command is not None:
+            cmd += ["-c", " ".join(command)]
+        if pid is not None:
+            cmd += ["-p", str(pid)]
+        proc = run(cmd, timeout=timeout, check_exit=False)
+        text = open(out).read() if os.path.exists(out) else ""
+        if proc.returncode != 0:
+            fail(f"bpftrace exit {proc.returncode}\n--- script\n{script}\n--- stderr\n{proc.stderr}--- output\n{text}")
+        return text

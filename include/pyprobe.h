@@ -112,7 +112,7 @@ inline const char *as_str(const char *s) { return s; }
 #define PYPROBE__DECLARE_SEMAPHORE(probe, dname) \
     extern unsigned short pyprobe__semaphore_##probe \
         __asm__(PYPROBE__SEMAPHORE_SYMBOL(dname)) PYPROBE__SEMAPHORE_VISIBILITY;
-#define PYPROBE__ENABLED(probe) (__builtin_expect(pyprobe__semaphore_##probe != 0, 0))
+#define PYPROBE__SEMAPHORE_ADDRESS(probe) (&pyprobe__semaphore_##probe)
 #else
 /* Through the GOT. The linker relaxes the GOT load to an address computation
  * when the semaphore ends up in the same module. */
@@ -124,7 +124,11 @@ inline const char *as_str(const char *s) { return s; }
         __asm__("movq " PYPROBE__SEMAPHORE_SYMBOL(dname) "@GOTPCREL(%%rip), %0" : "=r"(address)); \
         return address; \
     }
-#define PYPROBE__ENABLED(probe) (__builtin_expect(*pyprobe__semaphore_address_##probe() != 0, 0))
+#define PYPROBE__SEMAPHORE_ADDRESS(probe) (pyprobe__semaphore_address_##probe())
+#endif
+
+#ifndef PYPROBE__COMPILED_OUT
+#define PYPROBE__ENABLED(probe) (__builtin_expect(*PYPROBE__SEMAPHORE_ADDRESS(probe) != 0, 0))
 #endif
 
 #ifdef PYPROBE__COMPILED_OUT
@@ -161,12 +165,12 @@ PYPROBE__DECLARE_SEMAPHORE(audit, "audit")
 #define PYPROBE_IMPORT_FIND_LOAD_DONE_ENABLED() PYPROBE__ENABLED(import_find_load_done)
 #define PYPROBE_AUDIT_ENABLED()                 PYPROBE__ENABLED(audit)
 
-#define PYPROBE_FUNCTION_ENTRY(file, func, line) \
-    PYPROBE__FIRE(function_entry, (PYPROBE__STR(file), PYPROBE__STR(func), PYPROBE__INT(line)))
-#define PYPROBE_FUNCTION_RETURN(file, func, line) \
-    PYPROBE__FIRE(function_return, (PYPROBE__STR(file), PYPROBE__STR(func), PYPROBE__INT(line)))
-#define PYPROBE_LINE(file, func, line) \
-    PYPROBE__FIRE(line, (PYPROBE__STR(file), PYPROBE__STR(func), PYPROBE__INT(line)))
+#define PYPROBE_FUNCTION_ENTRY(file, func, lineno) \
+    PYPROBE__FIRE(function_entry, (PYPROBE__STR(file), PYPROBE__STR(func), PYPROBE__INT(lineno)))
+#define PYPROBE_FUNCTION_RETURN(file, func, lineno) \
+    PYPROBE__FIRE(function_return, (PYPROBE__STR(file), PYPROBE__STR(func), PYPROBE__INT(lineno)))
+#define PYPROBE_LINE(file, func, lineno) \
+    PYPROBE__FIRE(line, (PYPROBE__STR(file), PYPROBE__STR(func), PYPROBE__INT(lineno)))
 #define PYPROBE_GC_START(generation) \
     PYPROBE__FIRE(gc_start, (PYPROBE__INT(generation)))
 #define PYPROBE_GC_DONE(collected) \

@@ -67,19 +67,30 @@ def bpftrace_usable():
 
 
 def run_bpftrace(script, command=None, pid=None, timeout=120):
-    """Runs a bpftrace program against a command (-c) or a process (-p) and
-    returns what the program printed. Output goes through -o so that the
-    traced program's own output cannot interleave with it."""
+    """Runs a bpftrace program against a process and returns what the program
+    printed. With `command`, starts it first and attaches by pid: bpftrace
+    0.17's -c cannot find a second probe in a shared library the child has
+    not mapped yet. The command must wait for its probes to be enabled (as
+    fire_all does) and exit 0. Output goes through -o so that the traced
+    program's own output cannot interleave with it."""
     bpftrace = bpftrace_usable()
+    child = None
+    if command is not None:
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        pid = child.pid
     with tempfile.TemporaryDirectory(prefix="pyprobe-bt-") as tmp:
         out = os.path.join(tmp, "out")
-        cmd = [bpftrace, "-q", "-o", out, "-e", script]
-        if command is not None:
-            cmd += ["-c", " ".join(command)]
-        if pid is not None:
-            cmd += ["-p", str(pid)]
-        proc = run(cmd, timeout=timeout, check_exit=False)
+        cmd = [bpftrace, "-q", "-o", out, "-e", script, "-p", str(pid)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc = None
+        finally:
+            child_out = child.communicate(timeout=timeout) if child else ("", "")
         text = open(out).read() if os.path.exists(out) else ""
-        if proc.returncode != 0:
-            fail(f"bpftrace exit {proc.returncode}\n--- script\n{script}\n--- stderr\n{proc.stderr}--- output\n{text}")
-        return text
+    if proc is None or proc.returncode != 0:
+        why = "timed out" if proc is None else f"exit {proc.returncode}\n{proc.stderr}"
+        fail(f"bpftrace {why}\n--- script\n{script}\n--- output\n{text}")
+    if child and child.returncode != 0:
+        fail(f"{' '.join(command)} exit {child.returncode} under bpftrace: {child_out[1]}")
+    return text

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""bpftrace sees every probe of the module with exact arguments and counts.
+
+Attaches a usdt: program to all 12 probes of --module (libpyprobe.so, or the
+statically linked program itself), runs --program under it, and compares
+every event bpftrace printed with what fire_all fires (events.py).
+"""
+import argparse
+import collections
+
+from common import check, fail, run_bpftrace
+from events import SIGNATURES, expected_counts
+
+FORMAT = {"s": "%s", "i": "%ld"}
+
+
+def script(module, provider):
+    blocks = []
+    for probe, kinds in SIGNATURES.items():
+        fmt = "|".join([probe] + [FORMAT[k] for k in kinds])
+        args = ", ".join(f"str(arg{i})" if k == "s" else f"(int64)arg{i}"
+                         for i, k in enumerate(kinds))
+        blocks.append(f'usdt:{module}:{provider}:{probe} {{ printf("{fmt}\\n", {args}); }}')
+    return "\n".join(blocks)
+
+
+def parse(output):
+    events = collections.Counter()
+    for line in output.splitlines():
+        probe, *fields = line.split("|")
+        kinds = SIGNATURES.get(probe)
+        if kinds is None or len(fields) != len(kinds):
+            fail(f"unexpected bpftrace line: {line!r}")
+        events[(probe, tuple(int(f) if k == "i" else f for f, k in zip(fields, kinds)))] += 1
+    return events
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--program", required=True)
+    parser.add_argument("--module", required=True)
+    parser.add_argument("--provider", default="python")
+    opts = parser.parse_args()
+
+    seen = parse(run_bpftrace(script(opts.module, opts.provider), command=[opts.program]))
+    expected = expected_counts()
+    for key in sorted(set(seen) | set(expected)):
+        check(seen[key] == expected.get(key, 0),
+              f"{key}: bpftrace saw {seen[key]} hits, fire_all fired {expected.get(key, 0)}")
+    print(f"ok: {sum(seen.values())} events on {len(SIGNATURES)} probes match exactly")
+
+
+if __name__ == "__main__":
+    main()

@@ -63,26 +63,24 @@ const char *pyprobe_version(void);
 /* ---- argument checks: a diagnostic instead of a silent conversion ---- */
 #ifdef __cplusplus
 namespace pyprobe_detail {
-template <typename T> struct fits_int {
-    static constexpr bool value = static_cast<T>(-1) < static_cast<T>(0)
-        ? sizeof(T) <= sizeof(int) : sizeof(T) < sizeof(int);
+/* The checks sit in the return types, so that they fire in unevaluated
+ * operands too (the compiled-out macros use sizeof). */
+template <typename T, typename To> struct integer_arg {
+    static constexpr bool is_signed = static_cast<T>(-1) < static_cast<T>(0);
+    static_assert(is_signed ? sizeof(T) <= sizeof(To) : sizeof(T) < sizeof(To),
+                  "pyprobe: this probe argument needs an integer type that fits without truncation");
+    typedef To type;
 };
-template <typename T> constexpr int as_int(T v) {
-    static_assert(fits_int<T>::value, "pyprobe: this probe argument is an int; pass an integer type that fits in int");
-    return v;
-}
-template <typename T> constexpr long as_long(T v) {
-    static_assert(static_cast<T>(-1) < static_cast<T>(0) ? sizeof(T) <= sizeof(long) : sizeof(T) < sizeof(long),
-                  "pyprobe: this probe argument is a long; pass an integer type that fits in long");
-    return v;
-}
+template <typename T> constexpr typename integer_arg<T, int>::type as_int(T v) { return v; }
+template <typename T> constexpr typename integer_arg<T, long>::type as_long(T v) { return v; }
 inline const char *as_str(const char *s) { return s; }
 } /* namespace pyprobe_detail */
 #define PYPROBE__INT(x) (pyprobe_detail::as_int(x))
 #define PYPROBE__LONG(x) (pyprobe_detail::as_long(x))
 #define PYPROBE__STR(x) (pyprobe_detail::as_str(x))
 #else
-/* No default association: any other type is a compile error naming it. */
+/* No default association: any other type is a compile error naming it.
+ * void * is accepted as a string so that NULL (((void *)0)) passes. */
 #define PYPROBE__INT(x) __extension__ _Generic((x), \
     _Bool: (x), char: (x), signed char: (x), unsigned char: (x), \
     short: (x), unsigned short: (x), int: (x))

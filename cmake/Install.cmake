@@ -1,1 +1,41 @@
-# placeholder, filled in below
+# Installation: headers, both libraries, the provider file, pyprobe.pc and a
+# relocatable CMake package (find_package(pyprobe) gives pyprobe::pyprobe,
+# pyprobe::pyprobe_static and pyprobe_add_provider()).
+include(CMakePackageConfigHelpers)
+set(PYPROBE_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/pyprobe")
+
+install(FILES include/pyprobe.h "${PYPROBE_GENERATED_INCLUDE}/pyprobe_config.h"
+  DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+# The provider as built (python.d, or the renamed provider).
+install(FILES "${PYPROBE_PROVIDER_FILE}" DESTINATION "${CMAKE_INSTALL_DATADIR}/pyprobe")
+install(TARGETS pyprobe pyprobe_static EXPORT pyprobeTargets
+  LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+  ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+
+install(EXPORT pyprobeTargets NAMESPACE pyprobe:: DESTINATION "${PYPROBE_CMAKE_DIR}")
+configure_package_config_file(cmake/pyprobeConfig.cmake.in
+  "${PROJECT_BINARY_DIR}/pyprobeConfig.cmake" INSTALL_DESTINATION "${PYPROBE_CMAKE_DIR}")
+# 0.x: a new minor version may change the API.
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/pyprobeConfigVersion.cmake"
+  COMPATIBILITY SameMinorVersion)
+install(FILES "${PROJECT_BINARY_DIR}/pyprobeConfig.cmake"
+  "${PROJECT_BINARY_DIR}/pyprobeConfigVersion.cmake" cmake/PyprobeProvider.cmake
+  DESTINATION "${PYPROBE_CMAKE_DIR}")
+
+# pyprobe.pc is written at install time so that it names the prefix really
+# installed to (cmake --install --prefix P); the CMake package is relocatable.
+install(CODE "set(pyprobe_pc_in \"${CMAKE_CURRENT_LIST_DIR}/pyprobe.pc.in\")
+  set(pyprobe_pc_version ${PROJECT_VERSION})
+  set(pyprobe_pc_libdir \"${CMAKE_INSTALL_LIBDIR}\")
+  set(pyprobe_pc_includedir \"${CMAKE_INSTALL_INCLUDEDIR}\")")
+install(CODE [[
+  get_filename_component(pc_dir "${pyprobe_pc_libdir}/pkgconfig" ABSOLUTE BASE_DIR "${CMAKE_INSTALL_PREFIX}")
+  foreach(dir pyprobe_pc_libdir pyprobe_pc_includedir)
+    if(NOT IS_ABSOLUTE "${${dir}}")
+      set(${dir} "\${prefix}/${${dir}}")
+    endif()
+  endforeach()
+  message(STATUS "Installing: $ENV{DESTDIR}${pc_dir}/pyprobe.pc")
+  configure_file("${pyprobe_pc_in}" "$ENV{DESTDIR}${pc_dir}/pyprobe.pc" @ONLY)
+  list(APPEND CMAKE_INSTALL_MANIFEST_FILES "${pc_dir}/pyprobe.pc")
+]])

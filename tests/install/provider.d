@@ -1,0 +1,5 @@
+/* An interpreter's own provider, next to the python one. */
+provider mylang {
+    probe tick(int);
+    probe done();
+};

@@ -5,9 +5,12 @@
  * times; import__find__load__start fires once more with a NULL module, which
  * tracers must see as "".
  *
- * Unless --no-wait is given it first waits until every probe is enabled, so
- * that a tracer started with -c has attached everything before the first
- * event (exit 3 on timeout, PYPROBE_WAIT_SECONDS, default 30).
+ * Unless --no-wait is given it first waits until every probe is enabled
+ * (exit 3 on timeout, PYPROBE_WAIT_SECONDS, default 30). The kernel raises a
+ * semaphore when a tracer opens the probe, a moment before the tracer's
+ * program is attached to it; so when PYPROBE_READY_FILE names a file, it
+ * then also waits for that file, which bpftrace's BEGIN creates once every
+ * probe is attached (tracers/common.py).
  */
 #include <pyprobe.h>
 
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static int enabled_count(void)
 {
@@ -27,16 +31,23 @@ static int enabled_count(void)
            !!PYPROBE_AUDIT_ENABLED();
 }
 
-static int wait_until_all_enabled(void)
+static int tracer_ready(void)
+{
+    const char *ready_file = getenv("PYPROBE_READY_FILE");
+
+    return enabled_count() == 12 && (!ready_file || access(ready_file, F_OK) == 0);
+}
+
+static int wait_for_tracer(void)
 {
     const char *env = getenv("PYPROBE_WAIT_SECONDS");
     long limit_ms = 1000L * (env ? atol(env) : 30);
     struct timespec tick = {0, 10 * 1000 * 1000};
 
-    for (long waited = 0; enabled_count() < 12; waited += 10) {
+    for (long waited = 0; !tracer_ready(); waited += 10) {
         if (waited >= limit_ms) {
-            fprintf(stderr, "fire_all: only %d of 12 probes enabled after %ld s; is a tracer attached?\n",
-                    enabled_count(), limit_ms / 1000);
+            fprintf(stderr, "fire_all: %d of 12 probes enabled after %ld s, tracer %s; is a tracer attached?\n",
+                    enabled_count(), limit_ms / 1000, getenv("PYPROBE_READY_FILE") ? "not ready" : "-");
             return -1;
         }
         nanosleep(&tick, NULL);
@@ -89,7 +100,7 @@ int main(int argc, char **argv)
 {
     int wait = !(argc > 1 && strcmp(argv[1], "--no-wait") == 0);
 
-    if (wait && wait_until_all_enabled() != 0)
+    if (wait && wait_for_tracer() != 0)
         return 3;
     fire_all();
     return 0;

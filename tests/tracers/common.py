@@ -70,17 +70,21 @@ def run_bpftrace(script, command=None, pid=None, timeout=120):
     """Runs a bpftrace program against a process and returns what the program
     printed. With `command`, starts it first and attaches by pid: bpftrace
     0.17's -c cannot find a second probe in a shared library the child has
-    not mapped yet. The command must wait for its probes to be enabled (as
-    fire_all does) and exit 0. Output goes through -o so that the traced
-    program's own output cannot interleave with it."""
+    not mapped yet. The command gets PYPROBE_READY_FILE, a file that the
+    script's BEGIN creates once every probe is attached (the kernel raises
+    semaphores a moment earlier, when the probes are opened); it must wait
+    for it, as fire_all does, and exit 0. Output goes through -o so that the
+    traced program's own output cannot interleave with it."""
     bpftrace = bpftrace_usable()
-    child = None
-    if command is not None:
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        pid = child.pid
     with tempfile.TemporaryDirectory(prefix="pyprobe-bt-") as tmp:
-        out = os.path.join(tmp, "out")
-        cmd = [bpftrace, "-q", "-o", out, "-e", script, "-p", str(pid)]
+        out, ready = os.path.join(tmp, "out"), os.path.join(tmp, "ready")
+        child = None
+        if command is not None:
+            child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=dict(os.environ, PYPROBE_READY_FILE=ready))
+            pid = child.pid
+        script = f'BEGIN {{ system("touch {ready}"); }}\n{script}'
+        cmd = [bpftrace, "--unsafe", "-q", "-o", out, "-e", script, "-p", str(pid)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:

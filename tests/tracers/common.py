@@ -67,34 +67,56 @@ def bpftrace_usable():
 
 
 def run_bpftrace(script, command=None, pid=None, timeout=120):
-    """Runs a bpftrace program against a process and returns what the program
-    printed. With `command`, starts it first and attaches by pid: bpftrace
-    0.17's -c cannot find a second probe in a shared library the child has
-    not mapped yet. The command gets PYPROBE_READY_FILE, a file that the
-    script's BEGIN creates once every probe is attached (the kernel raises
-    semaphores a moment earlier, when the probes are opened); it must wait
-    for it, as fire_all does, and exit 0. Output goes through -o so that the
-    traced program's own output cannot interleave with it."""
-    bpftrace = bpftrace_usable()
+    """Runs a bpftrace program against a process (a command it starts, see
+    trace_command, or a pid) and returns what the program printed."""
+    if command is not None:
+        return trace_command(script, command, timeout=timeout)[0]
     with tempfile.TemporaryDirectory(prefix="pyprobe-bt-") as tmp:
-        out, ready = os.path.join(tmp, "out"), os.path.join(tmp, "ready")
-        child = None
-        if command is not None:
-            child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=dict(os.environ, PYPROBE_READY_FILE=ready))
-            pid = child.pid
-        script = f'BEGIN {{ system("touch {ready}"); }}\n{script}'
-        cmd = [bpftrace, "--unsafe", "-q", "-o", out, "-e", script, "-p", str(pid)]
+        return _bpftrace_on_pid(script, pid, tmp, timeout)[1]
+
+
+def trace_command(script, command, env=None, cwd=None, timeout=120):
+    """Starts command, attaches the bpftrace program by pid and returns
+    (what bpftrace printed, what the command printed on stdout).
+
+    Attaching by pid, because bpftrace 0.17's -c cannot find a second probe
+    in a shared library the child has not mapped yet. The kernel raises a
+    semaphore when a probe is opened, a moment before bpftrace's program is
+    attached to it, so the command gets PYPROBE_READY_FILE, a file the
+    script's BEGIN creates once every probe is attached; it must wait for it
+    (as fire_all and pint do) and exit 0."""
+    with tempfile.TemporaryDirectory(prefix="pyprobe-bt-") as tmp:
+        ready = os.path.join(tmp, "ready")
+        env = dict(env if env is not None else os.environ, PYPROBE_READY_FILE=ready)
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, env=env, cwd=cwd)
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc = None
+            script = f'BEGIN {{ system("touch {ready}"); }}\n{script}'
+            failure, text = _bpftrace_on_pid(script, child.pid, tmp, timeout)
+            child_out, child_err = child.communicate(timeout=timeout)
         finally:
-            child_out = child.communicate(timeout=timeout) if child else ("", "")
-        text = open(out).read() if os.path.exists(out) else ""
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    if failure:
+        fail(failure)
+    if child.returncode != 0:
+        fail(f"{' '.join(command)} exit {child.returncode} under bpftrace: {child_err}")
+    return text, child_out
+
+
+def _bpftrace_on_pid(script, pid, tmp, timeout):
+    """Runs bpftrace -p pid: (a failure message or None, its output). Output
+    goes through -o so that the traced program's cannot interleave with it."""
+    bpftrace = bpftrace_usable()
+    out = os.path.join(tmp, "out")
+    cmd = [bpftrace, "--unsafe", "-q", "-o", out, "-e", script, "-p", str(pid)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc = None
+    text = open(out).read() if os.path.exists(out) else ""
     if proc is None or proc.returncode != 0:
         why = "timed out" if proc is None else f"exit {proc.returncode}\n{proc.stderr}"
-        fail(f"bpftrace {why}\n--- script\n{script}\n--- output\n{text}")
-    if child and child.returncode != 0:
-        fail(f"{' '.join(command)} exit {child.returncode} under bpftrace: {child_out[1]}")
-    return text
+        return f"bpftrace {why}\n--- script\n{script}\n--- output\n{text}", text
+    return None, text

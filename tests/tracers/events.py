@@ -1,8 +1,10 @@
-"""What tests/fire_all.c fires, written out independently of it.
+"""What tests/fire_all.c fires, written out independently of it, and how
+the fire_all tests take their options and decode a tracer's event lines.
 
 Each entry: probe name, hit count, argument values as a tracer reports them
 (strings decoded, integers sign-extended to the note's size).
 """
+import argparse
 
 EVENTS = [
     ("function__entry", 1, ("entry.py", "entry_fn", 101)),
@@ -30,6 +32,28 @@ SIGNATURES = {
     "audit": "si",
 }
 PROBES = list(SIGNATURES)
+
+
+def fire_all_options(description):
+    """--program (fire_all), --module (the file holding the probes) and
+    --provider, as every fire_all test takes them."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--program", required=True)
+    parser.add_argument("--module", required=True)
+    parser.add_argument("--provider", default="python")
+    return parser.parse_args()
+
+
+def decode_event(probe, fields):
+    """(probe, typed arguments) from the text fields a tracer printed, or
+    None when they do not fit the probe's signature."""
+    kinds = SIGNATURES.get(probe)
+    if kinds is None or len(fields) != len(kinds):
+        return None
+    try:
+        return probe, tuple(int(f) if k == "i" else f for f, k in zip(fields, kinds))
+    except ValueError:
+        return None
 
 
 def expected_counts():

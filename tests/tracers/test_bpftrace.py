@@ -5,11 +5,10 @@ Attaches a usdt: program to all 12 probes of --module (libpyprobe.so, or the
 statically linked program itself), runs --program under it, and compares
 every event bpftrace printed with what fire_all fires (events.py).
 """
-import argparse
 import collections
 
 from common import check, fail, run_bpftrace
-from events import SIGNATURES, expected_counts
+from events import SIGNATURES, decode_event, expected_counts, fire_all_options
 
 FORMAT = {"s": "%s", "i": "%ld"}
 
@@ -28,19 +27,15 @@ def parse(output):
     events = collections.Counter()
     for line in output.splitlines():
         probe, *fields = line.split("|")
-        kinds = SIGNATURES.get(probe)
-        if kinds is None or len(fields) != len(kinds):
+        event = decode_event(probe, fields)
+        if event is None:
             fail(f"unexpected bpftrace line: {line!r}")
-        events[(probe, tuple(int(f) if k == "i" else f for f, k in zip(fields, kinds)))] += 1
+        events[event] += 1
     return events
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--program", required=True)
-    parser.add_argument("--module", required=True)
-    parser.add_argument("--provider", default="python")
-    opts = parser.parse_args()
+    opts = fire_all_options(__doc__)
 
     seen = parse(run_bpftrace(script(opts.module, opts.provider), command=[opts.program]))
     expected = expected_counts()

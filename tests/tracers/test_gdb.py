@@ -9,14 +9,13 @@ probe's semaphore itself when it inserts the breakpoint, so fire_all's wait
 for all 12 enabled probes completes. Every stop is compared with what fire_all
 fires (events.py); `info probes` must list the 12 probes in --module.
 """
-import argparse
 import collections
 import os
 import re
 import tempfile
 
 from common import check, fail, require_tool, run, skip
-from events import PROBES, SIGNATURES, expected_counts
+from events import PROBES, SIGNATURES, decode_event, expected_counts, fire_all_options
 
 # Lines the command file prints start with this; nothing else is parsed.
 MARK = "@pyprobe-gdb@"
@@ -98,20 +97,16 @@ def stops(text):
         if not line.startswith(f"{MARK}stop|"):
             continue
         _, probe, argc, *fields = line.split("|")
-        kinds = SIGNATURES.get(probe)
-        if kinds is None or len(fields) != len(kinds) or not argc.isdigit():
+        event = decode_event(probe, fields)
+        if event is None or not argc.isdigit():
             fail(f"unexpected gdb line: {line!r}")
         argcs.add((probe, int(argc)))
-        seen[(probe, tuple(int(f) if k == "i" else f for f, k in zip(fields, kinds)))] += 1
+        seen[event] += 1
     return seen, argcs
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--program", required=True)
-    parser.add_argument("--module", required=True)
-    parser.add_argument("--provider", default="python")
-    opts = parser.parse_args()
+    opts = fire_all_options(__doc__)
 
     gdb = require_tool("gdb")
     text, everything, status = run_gdb(gdb, opts.program, opts.provider)

@@ -28,7 +28,6 @@ What perf 6.1 does here (checked on Debian 12, kernel 6.18, as root):
 - `perf probe` fails with "event ... already exists" if an event of that name
   is left over, so any sdt_PROVIDER:* events are deleted first too.
 """
-import argparse
 import collections
 import os
 import re
@@ -36,7 +35,7 @@ import subprocess
 import tempfile
 
 from common import check, fail, require_root, require_tool, run, skip
-from events import EVENTS, PROBES, SIGNATURES, hits_per_probe
+from events import EVENTS, PROBES, SIGNATURES, fire_all_options, hits_per_probe
 
 # `perf probe` or `perf record` failing for one of these reasons means that
 # this kernel or machine does not let perf use uprobes: a skip, not a failure.
@@ -83,11 +82,7 @@ def integers(kinds, values):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--program", required=True)
-    parser.add_argument("--module", required=True)
-    parser.add_argument("--provider", default="python")
-    opts = parser.parse_args()
+    opts = fire_all_options(__doc__)
 
     perf = require_tool("perf")
     require_root("perf probe (it writes the kernel's uprobe_events)")

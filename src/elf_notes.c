@@ -17,10 +17,19 @@
 #define STAPSDT_OWNER "stapsdt"
 #define STAPSDT_NOTE_TYPE 3
 
+/* A function name read from a string table: a copy that lives as long as
+ * the handle (the tables are read with pread, not mapped). */
+struct name_copy {
+    struct name_copy *next;
+    char text[];
+};
+
 struct pyprobe_elf {
     Elf *elf;
     int fd;
     bool owns_fd;
+    uint64_t file_size;
+    struct name_copy *names;
     bool msb;               /* big-endian: note descriptors are raw bytes */
     unsigned address_size;
     size_t shnum;
@@ -92,7 +101,7 @@ static uint64_t declared_sections(const struct pyprobe_elf *self, const GElf_Ehd
 /* libelf quietly drops header tables, or their entries, that lie past the
  * end of the file: a cut file would read as one without sections (so
  * without probes) or segments. */
-static int check_tables(const struct pyprobe_elf *self, const GElf_Ehdr *ehdr)
+static int check_tables(struct pyprobe_elf *self, const GElf_Ehdr *ehdr)
 {
     struct stat st;
     size_t phnum;
@@ -102,7 +111,7 @@ static int check_tables(const struct pyprobe_elf *self, const GElf_Ehdr *ehdr)
         return -errno;
     if (elf_getphdrnum(self->elf, &phnum) != 0)
         return -EBADMSG;
-    size = (uint64_t)st.st_size;
+    size = self->file_size = (uint64_t)st.st_size;
     /* PN_XNUM: the segment count is in section header 0 too. */
     if (ehdr->e_phnum != PN_XNUM)
         phnum = ehdr->e_phnum;
@@ -162,16 +171,32 @@ int pyprobe_elf_open_fd(int fd, struct pyprobe_elf **out)
     return 0;
 }
 
+/* Only a regular file is read: a device or a FIFO is not an ELF file, and
+ * reading one could block. */
+static int check_regular(int fd)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    if (S_ISDIR(st.st_mode))
+        return -EISDIR;
+    return S_ISREG(st.st_mode) ? 0 : -ENOEXEC;
+}
+
 int pyprobe_elf_open_path(const char *path, struct pyprobe_elf **out)
 {
     int fd, rc;
 
     if (!path || !out)
         return -EINVAL;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -errno;
-    rc = pyprobe_elf_open_fd(fd, out);
+    rc = check_regular(fd);
+    if (rc == 0)
+        rc = pyprobe_elf_open_fd(fd, out);
     if (rc != 0) {
         close(fd);
         return rc;
@@ -184,6 +209,12 @@ void pyprobe_elf_close(struct pyprobe_elf *self)
 {
     if (!self)
         return;
+    while (self->names) {
+        struct name_copy *next = self->names->next;
+
+        free(self->names);
+        self->names = next;
+    }
     elf_end(self->elf);
     if (self->owns_fd)
         close(self->fd);
@@ -246,7 +277,9 @@ int pyprobe_elf_section_at(const struct pyprobe_elf *self, uint64_t address, str
     return -ENOENT;
 }
 
-int pyprobe_elf_segment_at(const struct pyprobe_elf *self, uint64_t address, struct pyprobe_elf_segment *out)
+/* The first PT_LOAD segment holding `address`, or the first of all when
+ * `any`. */
+static int find_segment(const struct pyprobe_elf *self, uint64_t address, bool any, struct pyprobe_elf_segment *out)
 {
     size_t count;
     GElf_Phdr phdr;
@@ -258,82 +291,286 @@ int pyprobe_elf_segment_at(const struct pyprobe_elf *self, uint64_t address, str
     for (size_t index = 0; index < count; index++) {
         if (!gelf_getphdr(self->elf, (int)index, &phdr))
             return -EBADMSG;
-        if (phdr.p_type == PT_LOAD && in_range(address, phdr.p_vaddr, phdr.p_memsz)) {
-            *out = (struct pyprobe_elf_segment){phdr.p_vaddr, phdr.p_memsz, phdr.p_flags};
+        if (phdr.p_type == PT_LOAD && (any || in_range(address, phdr.p_vaddr, phdr.p_memsz))) {
+            *out = (struct pyprobe_elf_segment){
+                .address = phdr.p_vaddr, .size = phdr.p_memsz, .flags = phdr.p_flags, .offset = phdr.p_offset};
             return 0;
         }
     }
     return -ENOENT;
 }
 
-static bool function_holds(const GElf_Sym *sym, uint64_t address)
+int pyprobe_elf_segment_at(const struct pyprobe_elf *self, uint64_t address, struct pyprobe_elf_segment *out)
 {
-    int type = GELF_ST_TYPE(sym->st_info);
-
-    return (type == STT_FUNC || type == STT_GNU_IFUNC) && sym->st_shndx != SHN_UNDEF &&
-           in_range(address, sym->st_value, sym->st_size);
+    return find_segment(self, address, false, out);
 }
 
-/* Searches every symbol table section of type `type` (SHT_SYMTAB, SHT_DYNSYM). */
-static const char *function_in_tables(const struct pyprobe_elf *self, uint32_t type, uint64_t address)
+int pyprobe_elf_first_segment(const struct pyprobe_elf *self, struct pyprobe_elf_segment *out)
 {
-    GElf_Shdr shdr;
-    GElf_Sym sym;
+    return find_segment(self, 0, true, out);
+}
 
-    for (size_t index = 1; index < self->shnum; index++) {
-        Elf_Data *data;
+/* An integer of `size` bytes in the file's byte order. */
+static uint64_t read_uint(const struct pyprobe_elf *self, const unsigned char *bytes, unsigned size)
+{
+    uint64_t value = 0;
 
-        if (!section_header(self, index, &shdr) || shdr.sh_type != type || shdr.sh_entsize == 0)
-            continue;
-        data = elf_getdata(elf_getscn(self->elf, index), NULL);
-        for (size_t n = 0; data && n < shdr.sh_size / shdr.sh_entsize; n++)
-            if (gelf_getsym(data, (int)n, &sym) && function_holds(&sym, address))
-                return elf_strptr(self->elf, shdr.sh_link, sym.st_name);
+    for (unsigned i = 0; i < size; i++)
+        value = value << 8 | bytes[self->msb ? i : size - 1 - i];
+    return value;
+}
+
+/* What a function lookup needs of a symbol, from Elf32_Sym or Elf64_Sym. */
+struct symbol {
+    uint64_t name, value, size;
+    unsigned char info;
+    uint16_t shndx;
+};
+
+static size_t symbol_size(const struct pyprobe_elf *self)
+{
+    return self->address_size == 8 ? 24 : 16;
+}
+
+static void decode_symbol(const struct pyprobe_elf *self, const unsigned char *raw, struct symbol *sym)
+{
+    bool wide = self->address_size == 8;
+
+    sym->name = read_uint(self, raw, 4);
+    sym->info = raw[wide ? 4 : 12];
+    sym->shndx = (uint16_t)read_uint(self, raw + (wide ? 6 : 14), 2);
+    sym->value = read_uint(self, raw + (wide ? 8 : 4), self->address_size);
+    sym->size = read_uint(self, raw + (wide ? 16 : 8), self->address_size);
+}
+
+static bool is_function(const struct symbol *sym)
+{
+    int type = GELF_ST_TYPE(sym->info);
+
+    return (type == STT_FUNC || type == STT_GNU_IFUNC) && sym->shndx != SHN_UNDEF && sym->size > 0;
+}
+
+/* A section's bytes as pread(2) reaches them: only when they are in the file. */
+struct file_range {
+    uint64_t offset, size;
+};
+
+static bool file_range_of(const struct pyprobe_elf *self, const GElf_Shdr *shdr, struct file_range *out)
+{
+    if (shdr->sh_type == SHT_NOBITS || (shdr->sh_flags & SHF_COMPRESSED) || shdr->sh_offset > self->file_size ||
+        shdr->sh_size > self->file_size - shdr->sh_offset)
+        return false;
+    *out = (struct file_range){shdr->sh_offset, shdr->sh_size};
+    return true;
+}
+
+/* Long C++ names are kilobytes; past this a name is taken as corrupt. */
+#define MAX_NAME_LENGTH 65536
+
+/* Copies the NUL-terminated string at `offset` of the string table into a
+ * name owned by the handle; NULL if it is not NUL-terminated in its table. */
+static const char *copy_name(struct pyprobe_elf *self, const struct file_range *table, uint64_t offset)
+{
+    uint64_t left = offset < table->size ? table->size - offset : 0;
+    size_t got = 0;
+    struct name_copy *copy = NULL;
+
+    for (size_t capacity = 128; got < left && got < MAX_NAME_LENGTH; capacity *= 2) {
+        size_t want = left - got < capacity - got ? (size_t)(left - got) : capacity - got;
+        struct name_copy *bigger = realloc(copy, sizeof *copy + got + want);
+        ssize_t n;
+
+        if (!bigger)
+            break;
+        copy = bigger;
+        n = pread(self->fd, copy->text + got, want, (off_t)(table->offset + offset + got));
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        if (memchr(copy->text + got - (size_t)n, '\0', (size_t)n)) {
+            copy->next = self->names;
+            self->names = copy;
+            return copy->text;
+        }
     }
+    free(copy);
     return NULL;
+}
+
+/* The addresses still looked for, sorted, so that each symbol finds the
+ * ones it holds by binary search. */
+struct lookup {
+    struct wanted {
+        uint64_t address;
+        size_t index;
+    } *wanted;
+    size_t count;
+    const char **names;
+};
+
+static int by_address(const void *a, const void *b)
+{
+    const struct wanted *x = a, *y = b;
+
+    return x->address < y->address ? -1 : x->address > y->address;
+}
+
+/* The first wanted address not below `address`. */
+static size_t first_at_or_above(const struct lookup *lookup, uint64_t address)
+{
+    size_t low = 0, high = lookup->count;
+
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+
+        if (lookup->wanted[mid].address < address)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return low;
+}
+
+/* Names the wanted addresses `sym` holds that have no name yet: the first
+ * symbol in table order wins, as in one lookup at a time. */
+static void name_addresses(struct pyprobe_elf *self, struct lookup *lookup, const struct symbol *sym,
+                           const struct file_range *strings)
+{
+    const char *name = NULL;
+
+    for (size_t i = first_at_or_above(lookup, sym->value);
+         i < lookup->count && in_range(lookup->wanted[i].address, sym->value, sym->size); i++) {
+        const char **slot = &lookup->names[lookup->wanted[i].index];
+
+        if (*slot)
+            continue;
+        if (!name)
+            name = copy_name(self, strings, sym->name);
+        if (!name)
+            return;
+        *slot = name;
+    }
+}
+
+enum { SYMBOL_CHUNK = 32768 };
+
+/* One pass over the symbol table in section `index`, SYMBOL_CHUNK bytes at
+ * a time. A table cut short by the file's end is read as far as it goes. */
+static int scan_symbols(struct pyprobe_elf *self, struct lookup *lookup, const GElf_Shdr *shdr,
+                        unsigned char *chunk)
+{
+    size_t entry = symbol_size(self);
+    size_t per_chunk = SYMBOL_CHUNK / entry;
+    GElf_Shdr strtab;
+    struct file_range symbols, strings;
+
+    if (shdr->sh_entsize != entry || !file_range_of(self, shdr, &symbols) ||
+        !section_header(self, shdr->sh_link, &strtab) || !file_range_of(self, &strtab, &strings))
+        return 0;
+    for (uint64_t done = 0; done < symbols.size / entry; done += per_chunk) {
+        ssize_t got = pread(self->fd, chunk, per_chunk * entry, (off_t)(symbols.offset + done * entry));
+        struct symbol sym;
+
+        if (got < 0)
+            return -errno;
+        for (size_t n = 0; n < (size_t)got / entry && done + n < symbols.size / entry; n++) {
+            decode_symbol(self, chunk + n * entry, &sym);
+            if (is_function(&sym))
+                name_addresses(self, lookup, &sym, &strings);
+        }
+        if ((size_t)got < per_chunk * entry)
+            break;
+    }
+    return 0;
+}
+
+static int scan_tables(struct pyprobe_elf *self, struct lookup *lookup, uint32_t type)
+{
+    unsigned char *chunk = malloc(SYMBOL_CHUNK);
+    GElf_Shdr shdr;
+    int rc = 0;
+
+    if (!chunk)
+        return -ENOMEM;
+    for (size_t index = 1; index < self->shnum && rc == 0; index++)
+        if (section_header(self, index, &shdr) && shdr.sh_type == type)
+            rc = scan_symbols(self, lookup, &shdr, chunk);
+    free(chunk);
+    return rc;
+}
+
+int pyprobe_elf_functions_at(const struct pyprobe_elf *elf, const uint64_t *addresses, size_t count,
+                             const char **names)
+{
+    /* The handle's name list grows: the handle is logically const. */
+    struct pyprobe_elf *self = (struct pyprobe_elf *)elf;
+    struct lookup lookup = {.count = count, .names = names};
+    int rc;
+
+    if (!self || (count && (!addresses || !names)))
+        return -EINVAL;
+    if (count == 0)
+        return 0;
+    lookup.wanted = malloc(count * sizeof *lookup.wanted);
+    if (!lookup.wanted)
+        return -ENOMEM;
+    for (size_t i = 0; i < count; i++) {
+        lookup.wanted[i] = (struct wanted){addresses[i], i};
+        names[i] = NULL;
+    }
+    qsort(lookup.wanted, count, sizeof *lookup.wanted, by_address);
+    /* .symtab also has the static functions; .dynsym survives stripping.
+     * A table that cannot be read only leaves names unknown. */
+    rc = scan_tables(self, &lookup, SHT_SYMTAB);
+    if (rc != -ENOMEM)
+        rc = scan_tables(self, &lookup, SHT_DYNSYM);
+    free(lookup.wanted);
+    return rc == -ENOMEM ? rc : 0;
 }
 
 int pyprobe_elf_function_at(const struct pyprobe_elf *self, uint64_t address, const char **name)
 {
     const char *found;
+    int rc;
 
     if (!self || !name)
         return -EINVAL;
-    /* .symtab also has the static functions; .dynsym survives stripping. */
-    found = function_in_tables(self, SHT_SYMTAB, address);
-    if (!found)
-        found = function_in_tables(self, SHT_DYNSYM, address);
+    rc = pyprobe_elf_functions_at(self, &address, 1, &found);
+    if (rc != 0)
+        return rc;
     if (!found)
         return -ENOENT;
     *name = found;
     return 0;
 }
 
-/* ---- stapsdt notes ---- */
+/* ---- notes ---- */
 
-/* The next non-empty .note.stapsdt at index `from` or later; shnum if none. */
-static size_t next_note_section(const struct pyprobe_elf *self, size_t from)
+/* The next non-empty note section called `name` at index `from` or later;
+ * shnum if none. */
+static size_t next_note_section(const struct pyprobe_elf *self, const char *name, size_t from)
 {
     GElf_Shdr shdr;
     size_t index;
 
-    for (index = find_section(self, from, ".note.stapsdt", &shdr); index < self->shnum;
-         index = find_section(self, index + 1, ".note.stapsdt", &shdr))
+    for (index = find_section(self, from, name, &shdr); index < self->shnum;
+         index = find_section(self, index + 1, name, &shdr))
         if (shdr.sh_type == SHT_NOTE && shdr.sh_size > 0)
             break;
     return index;
 }
 
-void pyprobe_stapsdt_begin(const struct pyprobe_elf *elf, struct pyprobe_stapsdt_iter *it)
+void pyprobe_elf_notes_begin(const struct pyprobe_elf *elf, const char *section_name, struct pyprobe_elf_note_iter *it)
 {
     it->elf = elf;
-    it->section = next_note_section(elf, 1);
+    it->section_name = section_name;
+    it->section = next_note_section(elf, section_name, 1);
     it->offset = 0;
 }
 
 /* The note section the iterator is in, moving on to the next one when this
  * one is done: 1 and *data, 0 at the end, -EBADMSG if it cannot be read. */
-static int current_notes(struct pyprobe_stapsdt_iter *it, Elf_Data **data)
+static int current_notes(struct pyprobe_elf_note_iter *it, Elf_Data **data)
 {
     while (it->section < it->elf->shnum) {
         *data = elf_getdata(elf_getscn(it->elf->elf, it->section), NULL);
@@ -341,27 +578,54 @@ static int current_notes(struct pyprobe_stapsdt_iter *it, Elf_Data **data)
             return -EBADMSG;
         if (it->offset < (*data)->d_size)
             return 1;
-        it->section = next_note_section(it->elf, it->section + 1);
+        it->section = next_note_section(it->elf, it->section_name, it->section + 1);
         it->offset = 0;
     }
     return 0;
 }
 
-static bool is_stapsdt(const GElf_Nhdr *nhdr, const char *name)
+int pyprobe_elf_notes_next(struct pyprobe_elf_note_iter *it, struct pyprobe_elf_note *note)
 {
-    return nhdr->n_type == STAPSDT_NOTE_TYPE && nhdr->n_namesz == sizeof STAPSDT_OWNER &&
-           memcmp(name, STAPSDT_OWNER, sizeof STAPSDT_OWNER) == 0;
+    Elf_Data *data;
+    GElf_Nhdr nhdr;
+    size_t name_offset, desc_offset, next;
+    int rc;
+
+    if (!it || !it->elf || !it->section_name || !note)
+        return -EINVAL;
+    rc = current_notes(it, &data);
+    if (rc <= 0)
+        return rc;
+    /* 0: the note does not fit in what is left of the section. */
+    next = gelf_getnote(data, it->offset, &nhdr, &name_offset, &desc_offset);
+    if (next == 0)
+        return -EBADMSG;
+    it->offset = next;
+    *note = (struct pyprobe_elf_note){
+        .owner = (const char *)data->d_buf + name_offset, .owner_size = nhdr.n_namesz, .type = nhdr.n_type,
+        .desc = (const unsigned char *)data->d_buf + desc_offset, .desc_size = nhdr.n_descsz};
+    return 1;
+}
+
+bool pyprobe_elf_note_is(const struct pyprobe_elf_note *note, const char *owner, uint32_t type)
+{
+    size_t size = strlen(owner) + 1;
+
+    return note->type == type && note->owner_size == size && memcmp(note->owner, owner, size) == 0;
+}
+
+/* ---- stapsdt notes ---- */
+
+void pyprobe_stapsdt_begin(const struct pyprobe_elf *elf, struct pyprobe_stapsdt_iter *it)
+{
+    pyprobe_elf_notes_begin(elf, ".note.stapsdt", &it->notes);
 }
 
 /* libelf translates the note headers but not the descriptors: the addresses
  * are read in the file's byte order. */
 static uint64_t read_address(const struct pyprobe_elf *self, const unsigned char *bytes)
 {
-    uint64_t value = 0;
-
-    for (unsigned i = 0; i < self->address_size; i++)
-        value = value << 8 | bytes[self->msb ? i : self->address_size - 1 - i];
-    return value;
+    return read_uint(self, bytes, self->address_size);
 }
 
 /* Takes the NUL-terminated string at *used, and moves *used past it. */
@@ -413,23 +677,15 @@ static int decode_probe(const struct pyprobe_elf *self, const unsigned char *des
 
 int pyprobe_stapsdt_next(struct pyprobe_stapsdt_iter *it, struct pyprobe_stapsdt_probe *probe)
 {
-    Elf_Data *data;
-    GElf_Nhdr nhdr;
-    size_t name_offset, desc_offset;
+    struct pyprobe_elf_note note;
     int rc;
 
-    if (!it || !it->elf || !probe)
+    if (!it || !probe)
         return -EINVAL;
-    while ((rc = current_notes(it, &data)) > 0) {
-        const unsigned char *bytes = data->d_buf;
-        /* 0: the note does not fit in what is left of the section. */
-        size_t next = gelf_getnote(data, it->offset, &nhdr, &name_offset, &desc_offset);
-        if (next == 0)
-            return -EBADMSG;
-        it->offset = next;
-        if (!is_stapsdt(&nhdr, (const char *)bytes + name_offset))
+    while ((rc = pyprobe_elf_notes_next(&it->notes, &note)) > 0) {
+        if (!pyprobe_elf_note_is(&note, STAPSDT_OWNER, STAPSDT_NOTE_TYPE))
             continue;
-        rc = decode_probe(it->elf, bytes + desc_offset, nhdr.n_descsz, probe);
+        rc = decode_probe(it->notes.elf, note.desc, note.desc_size, probe);
         return rc == 0 ? 1 : rc;
     }
     return rc;

@@ -25,11 +25,13 @@
  *   -EINVAL   a malformed argument description (pyprobe_parse_args) or a
  *             NULL argument;
  *   -ENOENT   nothing at that address / no section of that name;
- *   -ENOMEM, and the errno of open(2) for pyprobe_elf_open_path.
+ *   -ENOMEM, and the errno of open(2) for pyprobe_elf_open_path, which
+ *   also gives -EISDIR for a directory and -ENOEXEC for anything else
+ *   that is not a regular file (a device, a FIFO: never waited on).
  * A file without a `.note.stapsdt` section is not an error: it has no probes.
  *
- * Strings returned point into the open file's data and live until
- * pyprobe_elf_close().
+ * Strings returned point into the open file's data, or are copies the handle
+ * owns, and live until pyprobe_elf_close().
  */
 #ifndef PYPROBE_ELF_NOTES_H
 #define PYPROBE_ELF_NOTES_H
@@ -71,13 +73,54 @@ struct pyprobe_elf_segment {
     uint64_t address;
     uint64_t size;   /* p_memsz */
     uint32_t flags;  /* PF_R, PF_W, PF_X */
+    uint64_t offset; /* p_offset: where its bytes are in the file */
 };
 int pyprobe_elf_segment_at(const struct pyprobe_elf *elf, uint64_t address,
                            struct pyprobe_elf_segment *out);
+/* The first PT_LOAD segment: the one a loader maps at the object's lowest
+ * address, from which a process's load bias follows. -ENOENT if none. */
+int pyprobe_elf_first_segment(const struct pyprobe_elf *elf, struct pyprobe_elf_segment *out);
 
 /* The name of the function symbol (.symtab, else .dynsym) whose range holds
  * `address`: a lister's FUNCTION column. -ENOENT if none. */
 int pyprobe_elf_function_at(const struct pyprobe_elf *elf, uint64_t address, const char **name);
+/* The same for `count` addresses at once, in one pass over each symbol
+ * table: names[i] is the function holding addresses[i], or NULL. The tables
+ * are read with pread(2), never mapped, so that a big one (libjvm.so's has
+ * 58,000 symbols) costs neither memory nor a lookup per address. 0, or
+ * -ENOMEM. */
+int pyprobe_elf_functions_at(const struct pyprobe_elf *elf, const uint64_t *addresses, size_t count,
+                             const char **names);
+
+/* ---- notes of any section ---- */
+
+/* One note, as found in a note section. */
+struct pyprobe_elf_note {
+    const char *owner;          /* the note's name: n_namesz bytes, */
+    size_t owner_size;          /* its NUL included when it has one */
+    uint32_t type;
+    const unsigned char *desc;  /* n_descsz raw bytes, in the file's byte order */
+    size_t desc_size;
+};
+
+/* Where an iteration over the notes of the sections called `section_name`
+ * stands; fill it with pyprobe_elf_notes_begin(). */
+struct pyprobe_elf_note_iter {
+    const struct pyprobe_elf *elf;
+    const char *section_name;
+    size_t section; /* index of the current section, shnum after the last */
+    size_t offset;  /* of the next note in it */
+};
+
+void pyprobe_elf_notes_begin(const struct pyprobe_elf *elf, const char *section_name,
+                             struct pyprobe_elf_note_iter *it);
+/* Fills `note` with the next note of every non-empty SHT_NOTE section of
+ * that name, in file order: 1, or 0 at the end. A note that does not fit in
+ * what is left of its section gives -EBADMSG, now and on every further call
+ * (the notes after it cannot be framed). */
+int pyprobe_elf_notes_next(struct pyprobe_elf_note_iter *it, struct pyprobe_elf_note *note);
+/* Whether the note's owner is the NUL-terminated `owner` and its type `type`. */
+bool pyprobe_elf_note_is(const struct pyprobe_elf_note *note, const char *owner, uint32_t type);
 
 /* ---- the stapsdt notes ---- */
 
@@ -99,9 +142,7 @@ struct pyprobe_stapsdt_probe {
 
 /* Where an iteration stands; fill it with pyprobe_stapsdt_begin(). */
 struct pyprobe_stapsdt_iter {
-    const struct pyprobe_elf *elf;
-    size_t section; /* index of the current .note.stapsdt, 0 before the first */
-    size_t offset;  /* of the next note in it */
+    struct pyprobe_elf_note_iter notes; /* of the .note.stapsdt sections */
 };
 
 void pyprobe_stapsdt_begin(const struct pyprobe_elf *elf, struct pyprobe_stapsdt_iter *it);

@@ -25,7 +25,7 @@ def install(opts, prefix):
     cmake_dir = os.path.join(libdir, "cmake", "pyprobe")
     expected = [os.path.join(prefix, "include", name) for name in ("pyprobe.h", "pyprobe_config.h")]
     expected += [os.path.join(libdir, name) for name in ("libpyprobe.so", "libpyprobe.so.1", "libpyprobe.a")]
-    expected += [os.path.join(prefix, "share", "pyprobe", "python.d"),
+    expected += [os.path.join(prefix, "share", "pyprobe", f"{opts.provider}.d"),
                  os.path.join(libdir, "pkgconfig", "pyprobe.pc")]
     expected += [os.path.join(cmake_dir, name) for name in (
         "pyprobeConfig.cmake", "pyprobeConfigVersion.cmake", "pyprobeTargets.cmake",

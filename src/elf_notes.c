@@ -310,21 +310,31 @@ int pyprobe_elf_first_segment(const struct pyprobe_elf *self, struct pyprobe_elf
     return find_segment(self, 0, true, out);
 }
 
-/* An integer of `size` bytes in the file's byte order. */
+/* An integer of `size` bytes (2, 4 or 8) in the file's byte order. Hot:
+ * a big symbol table has tens of thousands of entries to decode. */
 static uint64_t read_uint(const struct pyprobe_elf *self, const unsigned char *bytes, unsigned size)
 {
-    uint64_t value = 0;
+    bool swap = self->msb != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+    uint16_t u16;
+    uint32_t u32;
+    uint64_t u64;
 
-    for (unsigned i = 0; i < size; i++)
-        value = value << 8 | bytes[self->msb ? i : size - 1 - i];
-    return value;
+    switch (size) {
+    case 2:
+        memcpy(&u16, bytes, 2);
+        return swap ? __builtin_bswap16(u16) : u16;
+    case 4:
+        memcpy(&u32, bytes, 4);
+        return swap ? __builtin_bswap32(u32) : u32;
+    default:
+        memcpy(&u64, bytes, 8);
+        return swap ? __builtin_bswap64(u64) : u64;
+    }
 }
 
 /* What a function lookup needs of a symbol, from Elf32_Sym or Elf64_Sym. */
 struct symbol {
     uint64_t name, value, size;
-    unsigned char info;
-    uint16_t shndx;
 };
 
 static size_t symbol_size(const struct pyprobe_elf *self)
@@ -332,22 +342,21 @@ static size_t symbol_size(const struct pyprobe_elf *self)
     return self->address_size == 8 ? 24 : 16;
 }
 
-static void decode_symbol(const struct pyprobe_elf *self, const unsigned char *raw, struct symbol *sym)
+/* Decodes a function symbol: false for any other, after a look at its type
+ * alone (most symbols are not functions). */
+static bool decode_function(const struct pyprobe_elf *self, const unsigned char *raw, struct symbol *sym)
 {
     bool wide = self->address_size == 8;
+    int type = GELF_ST_TYPE(raw[wide ? 4 : 12]);
 
+    if (type != STT_FUNC && type != STT_GNU_IFUNC)
+        return false;
+    if (read_uint(self, raw + (wide ? 6 : 14), 2) == SHN_UNDEF)
+        return false;
     sym->name = read_uint(self, raw, 4);
-    sym->info = raw[wide ? 4 : 12];
-    sym->shndx = (uint16_t)read_uint(self, raw + (wide ? 6 : 14), 2);
     sym->value = read_uint(self, raw + (wide ? 8 : 4), self->address_size);
     sym->size = read_uint(self, raw + (wide ? 16 : 8), self->address_size);
-}
-
-static bool is_function(const struct symbol *sym)
-{
-    int type = GELF_ST_TYPE(sym->info);
-
-    return (type == STT_FUNC || type == STT_GNU_IFUNC) && sym->shndx != SHN_UNDEF && sym->size > 0;
+    return sym->size > 0;
 }
 
 /* A section's bytes as pread(2) reaches them: only when they are in the file. */
@@ -397,15 +406,20 @@ static const char *copy_name(struct pyprobe_elf *self, const struct file_range *
     return NULL;
 }
 
-/* The addresses still looked for, sorted, so that each symbol finds the
- * ones it holds by binary search. */
+/* The addresses still looked for, sorted, with an index of buckets over
+ * their range: each symbol finds the first one at or above its start in a
+ * step or two (a binary search per symbol costs more than all the rest). */
 struct lookup {
     struct wanted {
         uint64_t address;
         size_t index;
     } *wanted;
     size_t count;
+    size_t unnamed;     /* how many have no name yet */
     const char **names;
+    size_t *buckets;    /* bucket b: the first wanted at or above low + (b << shift) */
+    size_t bucket_count;
+    unsigned shift;
 };
 
 static int by_address(const void *a, const void *b)
@@ -415,20 +429,46 @@ static int by_address(const void *a, const void *b)
     return x->address < y->address ? -1 : x->address > y->address;
 }
 
+static uint64_t lowest(const struct lookup *lookup)
+{
+    return lookup->wanted[0].address;
+}
+
+static int index_buckets(struct lookup *lookup)
+{
+    uint64_t span = lookup->wanted[lookup->count - 1].address - lowest(lookup);
+    size_t i = 0;
+
+    lookup->bucket_count = 1;
+    while (lookup->bucket_count < 2 * lookup->count && lookup->bucket_count < (1u << 16))
+        lookup->bucket_count *= 2;
+    while ((span >> lookup->shift) >= lookup->bucket_count)
+        lookup->shift++;
+    lookup->buckets = malloc(lookup->bucket_count * sizeof *lookup->buckets);
+    if (!lookup->buckets)
+        return -ENOMEM;
+    for (size_t b = 0; b < lookup->bucket_count; b++) {
+        while (i < lookup->count && ((lookup->wanted[i].address - lowest(lookup)) >> lookup->shift) < b)
+            i++;
+        lookup->buckets[b] = i;
+    }
+    return 0;
+}
+
 /* The first wanted address not below `address`. */
 static size_t first_at_or_above(const struct lookup *lookup, uint64_t address)
 {
-    size_t low = 0, high = lookup->count;
+    uint64_t bucket;
+    size_t i;
 
-    while (low < high) {
-        size_t mid = low + (high - low) / 2;
-
-        if (lookup->wanted[mid].address < address)
-            low = mid + 1;
-        else
-            high = mid;
-    }
-    return low;
+    if (address <= lowest(lookup))
+        return 0;
+    bucket = (address - lowest(lookup)) >> lookup->shift;
+    if (bucket >= lookup->bucket_count)
+        return lookup->count;
+    for (i = lookup->buckets[bucket]; i < lookup->count && lookup->wanted[i].address < address; i++)
+        ;
+    return i;
 }
 
 /* Names the wanted addresses `sym` holds that have no name yet: the first
@@ -449,10 +489,11 @@ static void name_addresses(struct pyprobe_elf *self, struct lookup *lookup, cons
         if (!name)
             return;
         *slot = name;
+        lookup->unnamed--;
     }
 }
 
-enum { SYMBOL_CHUNK = 32768 };
+enum { SYMBOL_CHUNK = 65536 };
 
 /* One pass over the symbol table in section `index`, SYMBOL_CHUNK bytes at
  * a time. A table cut short by the file's end is read as far as it goes. */
@@ -473,12 +514,11 @@ static int scan_symbols(struct pyprobe_elf *self, struct lookup *lookup, const G
 
         if (got < 0)
             return -errno;
-        for (size_t n = 0; n < (size_t)got / entry && done + n < symbols.size / entry; n++) {
-            decode_symbol(self, chunk + n * entry, &sym);
-            if (is_function(&sym))
+        for (size_t n = 0; n < (size_t)got / entry && done + n < symbols.size / entry; n++)
+            if (decode_function(self, chunk + n * entry, &sym))
                 name_addresses(self, lookup, &sym, &strings);
-        }
-        if ((size_t)got < per_chunk * entry)
+        /* Once every address has its name no later symbol can change one. */
+        if ((size_t)got < per_chunk * entry || lookup->unnamed == 0)
             break;
     }
     return 0;
@@ -492,7 +532,7 @@ static int scan_tables(struct pyprobe_elf *self, struct lookup *lookup, uint32_t
 
     if (!chunk)
         return -ENOMEM;
-    for (size_t index = 1; index < self->shnum && rc == 0; index++)
+    for (size_t index = 1; index < self->shnum && rc == 0 && lookup->unnamed > 0; index++)
         if (section_header(self, index, &shdr) && shdr.sh_type == type)
             rc = scan_symbols(self, lookup, &shdr, chunk);
     free(chunk);
@@ -504,7 +544,7 @@ int pyprobe_elf_functions_at(const struct pyprobe_elf *elf, const uint64_t *addr
 {
     /* The handle's name list grows: the handle is logically const. */
     struct pyprobe_elf *self = (struct pyprobe_elf *)elf;
-    struct lookup lookup = {.count = count, .names = names};
+    struct lookup lookup = {.count = count, .unnamed = count, .names = names};
     int rc;
 
     if (!self || (count && (!addresses || !names)))
@@ -521,9 +561,12 @@ int pyprobe_elf_functions_at(const struct pyprobe_elf *elf, const uint64_t *addr
     qsort(lookup.wanted, count, sizeof *lookup.wanted, by_address);
     /* .symtab also has the static functions; .dynsym survives stripping.
      * A table that cannot be read only leaves names unknown. */
-    rc = scan_tables(self, &lookup, SHT_SYMTAB);
+    rc = index_buckets(&lookup);
+    if (rc == 0)
+        rc = scan_tables(self, &lookup, SHT_SYMTAB);
     if (rc != -ENOMEM)
         rc = scan_tables(self, &lookup, SHT_DYNSYM);
+    free(lookup.buckets);
     free(lookup.wanted);
     return rc == -ENOMEM ? rc : 0;
 }

@@ -1,0 +1,99 @@
+/*
+ * libFuzzer target: the ELF and stapsdt note reader (src/elf_notes.c) and
+ * the lister's library code on top of it (src/lister): every probe site,
+ * its function, its arguments and its argument types, as `pyprobe -l -v`
+ * reads them, from whatever bytes the fuzzer makes up.
+ *
+ * The reader takes a file descriptor (libelf maps the file): each input is
+ * written to a memfd first.
+ */
+#define _GNU_SOURCE /* memfd_create */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "elf_notes.h"
+#include "lister_filter.h"
+#include "lister_proc.h"
+#include "lister_signatures.h"
+#include "lister_sites.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int input_file(const uint8_t *data, size_t size)
+{
+    static int fd = -1;
+
+    if (fd < 0)
+        fd = memfd_create("pyprobe-fuzz", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
+        abort(); /* the harness, not the code under test */
+    return fd;
+}
+
+/* What a lister asks of each site. */
+static void look_at(const struct pyprobe_elf *elf, const struct pyprobe_site *site, struct pyprobe_filter *filter)
+{
+    struct pyprobe_arg args[PYPROBE_MAX_ARGS];
+    struct pyprobe_elf_section section;
+    struct pyprobe_elf_segment segment;
+    char *d_name = malloc(strlen(site->probe.name) + 1);
+    struct pyprobe_probe_id id = {.provider = site->probe.provider, .pid = 42, .module = "m", .path = "/m",
+                                  .function = site->function ? site->function : "", .name = site->probe.name};
+
+    if (!d_name)
+        return;
+    pyprobe_d_name(site->probe.name, d_name);
+    id.d_name = d_name;
+    pyprobe_filters_match(filter, 1, &id);
+    pyprobe_parse_args(site->probe.args, args);
+    pyprobe_elf_section_at(elf, site->probe.pc, &section);
+    pyprobe_elf_segment_at(elf, site->probe.semaphore, &segment);
+    for (unsigned i = 0; site->signature && i < site->signature->argc; i++)
+        if (strlen(site->signature->types[i]) == 0)
+            abort(); /* the parser promises non-empty types */
+    free(d_name);
+}
+
+/* The same bytes as a line of /proc/PID/maps and as a signature note's
+ * descriptor: the lister's other parsers of outside text. */
+static void parse_as_text(const uint8_t *data, size_t size)
+{
+    struct pyprobe_mapping mapping;
+    struct pyprobe_signature signature;
+    char *line = malloc(size + 1);
+
+    if (!line)
+        return;
+    memcpy(line, data, size);
+    line[size] = '\0';
+    pyprobe_maps_parse_line(line, &mapping);
+    pyprobe_signature_parse(data, size, &signature);
+    free(line);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct pyprobe_elf *elf;
+    struct pyprobe_sites sites;
+    struct pyprobe_elf_segment segment;
+    struct pyprobe_filter filter;
+
+    parse_as_text(data, size);
+    if (pyprobe_elf_open_fd(input_file(data, size), &elf) != 0)
+        return 0;
+    if (pyprobe_filter_parse("py*:*:*:*-*", PYPROBE_FIELD_NAME, &filter) != 0)
+        abort();
+    if (pyprobe_sites_read(elf, &sites) == 0) {
+        for (size_t i = 0; i < sites.count; i++)
+            look_at(elf, &sites.sites[i], &filter);
+        pyprobe_sites_free(&sites);
+    }
+    pyprobe_elf_first_segment(elf, &segment);
+    pyprobe_filter_free(&filter);
+    pyprobe_elf_close(elf);
+    return 0;
+}

@@ -1,0 +1,113 @@
+/* The probe sites of one object (see lister_sites.h). */
+#include "lister_sites.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int append_site(struct pyprobe_sites *sites, size_t *capacity, const struct pyprobe_stapsdt_probe *probe)
+{
+    if (sites->count == *capacity) {
+        size_t bigger = *capacity ? 2 * *capacity : 32;
+        struct pyprobe_site *grown = realloc(sites->sites, bigger * sizeof *grown);
+
+        if (!grown)
+            return -ENOMEM;
+        sites->sites = grown;
+        *capacity = bigger;
+    }
+    sites->sites[sites->count++] = (struct pyprobe_site){.probe = *probe};
+    return 0;
+}
+
+/* True when the iterator is where it was: the note could not be framed,
+ * and every further call would fail the same way. */
+static bool stuck(const struct pyprobe_stapsdt_iter *now, const struct pyprobe_stapsdt_iter *before)
+{
+    return now->notes.section == before->notes.section && now->notes.offset == before->notes.offset;
+}
+
+static int read_probes(const struct pyprobe_elf *elf, struct pyprobe_sites *sites)
+{
+    struct pyprobe_stapsdt_iter it, before;
+    struct pyprobe_stapsdt_probe probe;
+    size_t capacity = 0;
+
+    pyprobe_stapsdt_begin(elf, &it);
+    for (;;) {
+        int rc;
+
+        before = it;
+        rc = pyprobe_stapsdt_next(&it, &probe);
+        if (rc == 0)
+            return 0;
+        if (rc > 0 && append_site(sites, &capacity, &probe) != 0)
+            return -ENOMEM;
+        if (rc < 0 && stuck(&it, &before)) {
+            sites->cut_short = true;
+            return 0;
+        }
+        sites->malformed += rc < 0;
+    }
+}
+
+/* The FUNCTION column, for all sites in one pass over the symbols. */
+static int name_functions(const struct pyprobe_elf *elf, struct pyprobe_sites *sites)
+{
+    uint64_t *pcs = malloc(sites->count * sizeof *pcs);
+    const char **names = malloc(sites->count * sizeof *names);
+    int rc = -ENOMEM;
+
+    if (pcs && names) {
+        for (size_t i = 0; i < sites->count; i++)
+            pcs[i] = sites->sites[i].probe.pc;
+        rc = pyprobe_elf_functions_at(elf, pcs, sites->count, names);
+        for (size_t i = 0; rc == 0 && i < sites->count; i++)
+            sites->sites[i].function = names[i];
+    }
+    free(pcs);
+    free(names);
+    return rc;
+}
+
+static int attach_signatures(const struct pyprobe_elf *elf, struct pyprobe_sites *sites)
+{
+    int count = pyprobe_signatures_read(elf, &sites->signatures, &sites->malformed_signatures);
+
+    if (count < 0)
+        return count;
+    sites->signature_count = (size_t)count;
+    for (size_t i = 0; i < sites->count; i++) {
+        struct pyprobe_site *site = &sites->sites[i];
+
+        site->signature = pyprobe_signature_find(sites->signatures, sites->signature_count,
+                                                 site->probe.provider, site->probe.name);
+    }
+    return 0;
+}
+
+int pyprobe_sites_read(const struct pyprobe_elf *elf, struct pyprobe_sites *out)
+{
+    int rc;
+
+    if (!elf || !out)
+        return -EINVAL;
+    *out = (struct pyprobe_sites){0};
+    rc = read_probes(elf, out);
+    if (rc == 0 && out->count > 0)
+        rc = name_functions(elf, out);
+    if (rc == 0 && out->count > 0)
+        rc = attach_signatures(elf, out);
+    if (rc != 0)
+        pyprobe_sites_free(out);
+    return rc;
+}
+
+void pyprobe_sites_free(struct pyprobe_sites *sites)
+{
+    if (!sites)
+        return;
+    free(sites->sites);
+    free(sites->signatures);
+    *sites = (struct pyprobe_sites){0};
+}

@@ -1,0 +1,38 @@
+#!/usr/sbin/dtrace -Zs
+/*
+ * calldist.d: how long calls take, per function: a histogram of each
+ * function's inclusive elapsed time in nanoseconds (as py_calldist.d).
+ *
+ * usage: calldist.d -p PID     or     calldist.d -c 'COMMAND ARGS'
+ * python*:::* matches the python provider of every process (python1234),
+ * whether the probes come from libpyprobe or from CPython itself; the trace
+ * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
+ * calldist.bt.
+ */
+
+#pragma D option quiet
+
+dtrace:::BEGIN { printf("Tracing... Hit Ctrl-C to end.\n"); }
+
+python*:::function-entry
+{
+	self->depth++;
+	self->start[self->depth] = timestamp;
+}
+
+python*:::function-return
+/self->start[self->depth]/
+{
+	@ns[copyinstr(arg0), copyinstr(arg1)] = quantize(timestamp - self->start[self->depth]);
+	self->start[self->depth] = 0;
+	self->depth--;
+}
+
+/* CPython 3.11 fires function-entry only while line is enabled (gh-98894). */
+python*:::line /0/ { }
+
+dtrace:::END
+{
+	printf("\nElapsed time (ns) by file and function:\n");
+	printa("%s, %s%@d\n", @ns);
+}

@@ -1,0 +1,50 @@
+#!/usr/sbin/dtrace -Zs
+/*
+ * calltime.d: calls, and inclusive and exclusive (own code only) elapsed
+ * time per function, by file and function, in nanoseconds (as py_calltime.d).
+ *
+ * usage: calltime.d -p PID     or     calltime.d -c 'COMMAND ARGS'
+ * python*:::* matches the python provider of every process (python1234),
+ * whether the probes come from libpyprobe or from CPython itself; the trace
+ * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
+ * calltime.bt.
+ */
+
+#pragma D option quiet
+
+dtrace:::BEGIN { printf("Tracing... Hit Ctrl-C to end.\n"); }
+
+python*:::function-entry
+{
+	self->depth++;
+	self->start[self->depth] = timestamp;
+	self->inner[self->depth] = 0;
+}
+
+python*:::function-return
+/self->start[self->depth]/
+{
+	this->all = timestamp - self->start[self->depth];
+	this->file = copyinstr(arg0);
+	this->func = copyinstr(arg1);
+	@calls[this->file, this->func] = count();
+	@inclusive_ns[this->file, this->func] = sum(this->all);
+	@exclusive_ns[this->file, this->func] = sum(this->all - self->inner[self->depth]);
+	self->start[self->depth] = 0;
+	self->inner[self->depth] = 0;
+	self->depth--;
+	self->inner[self->depth] += this->all;	/* the caller's time in callees */
+}
+
+/* CPython 3.11 fires function-entry only while line is enabled (gh-98894). */
+python*:::line /0/ { }
+
+dtrace:::END
+{
+	printf("\nCalls:\n");
+	printa("%-32s %-32s %@14d\n", @calls);
+	printf("\nInclusive time (ns), callees included:\n");
+	printa("%-32s %-32s %@14d\n", @inclusive_ns);
+	printf("\nExclusive time (ns), the function's own code:\n");
+	printa("%-32s %-32s %@14d\n", @exclusive_ns);
+}

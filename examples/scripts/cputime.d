@@ -1,0 +1,51 @@
+#!/usr/sbin/dtrace -Zs
+/*
+ * cputime.d: on-CPU time per function, inclusive and exclusive (own code
+ * only), by file and function, in nanoseconds (as py_cputime.d): vtimestamp
+ * stands still while the thread is off CPU.
+ *
+ * usage: cputime.d -p PID     or     cputime.d -c 'COMMAND ARGS'
+ * python*:::* matches the python provider of every process (python1234),
+ * whether the probes come from libpyprobe or from CPython itself; the trace
+ * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
+ * cputime.bt.
+ */
+
+#pragma D option quiet
+
+dtrace:::BEGIN { printf("Tracing... Hit Ctrl-C to end.\n"); }
+
+python*:::function-entry
+{
+	self->depth++;
+	self->start[self->depth] = vtimestamp;
+	self->inner[self->depth] = 0;
+}
+
+python*:::function-return
+/self->start[self->depth]/
+{
+	this->all = vtimestamp - self->start[self->depth];
+	this->file = copyinstr(arg0);
+	this->func = copyinstr(arg1);
+	@calls[this->file, this->func] = count();
+	@inclusive_ns[this->file, this->func] = sum(this->all);
+	@exclusive_ns[this->file, this->func] = sum(this->all - self->inner[self->depth]);
+	self->start[self->depth] = 0;
+	self->inner[self->depth] = 0;
+	self->depth--;
+	self->inner[self->depth] += this->all;	/* the caller's time in callees */
+}
+
+/* CPython 3.11 fires function-entry only while line is enabled (gh-98894). */
+python*:::line /0/ { }
+
+dtrace:::END
+{
+	printf("\nCalls:\n");
+	printa("%-32s %-32s %@14d\n", @calls);
+	printf("\nInclusive on-CPU time (ns), callees included:\n");
+	printa("%-32s %-32s %@14d\n", @inclusive_ns);
+	printf("\nExclusive on-CPU time (ns), the function's own code:\n");
+	printa("%-32s %-32s %@14d\n", @exclusive_ns);
+}

@@ -1,0 +1,35 @@
+#!/usr/sbin/dtrace -Zs
+/*
+ * gcpause.d: garbage collection pauses: a histogram of the time from
+ * gc-start to gc-done, in nanoseconds, by generation.
+ *
+ * usage: gcpause.d -p PID     or     gcpause.d -c 'COMMAND ARGS'
+ * python*:::* matches the python provider of every process (python1234),
+ * whether the probes come from libpyprobe or from CPython itself; the trace
+ * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
+ * gcpause.bt.
+ */
+
+#pragma D option quiet
+
+dtrace:::BEGIN { printf("Tracing... Hit Ctrl-C to end.\n"); }
+
+python*:::gc-start
+{
+	self->start = timestamp;
+	self->generation = arg0;
+}
+
+python*:::gc-done
+/self->start/
+{
+	@pause_ns[self->generation] = quantize(timestamp - self->start);
+	self->start = 0;
+	self->generation = 0;
+}
+
+dtrace:::END
+{
+	printf("\nGC pauses (ns) by generation:\n");
+	printa("generation %d%@d\n", @pause_ns);
+}

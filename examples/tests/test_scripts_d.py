@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""The D scripts of examples/scripts against their bpftrace twins.
+
+    test_scripts_d.py --scripts DIR --provider-file probes/python.d
+
+No DTrace runs here, so this checks what can be checked without one, for
+every NAME.bt and NAME.d (each must have its twin):
+
+- both start with their interpreter line and a header comment that names
+  the file and says how to run it;
+- every probe is one of probes/python.d, with D's `-` for `__`
+  (`python*:::function-entry`), bpftrace's module a positional parameter
+  (`usdt:$1:python:function__entry`), never a path;
+- both use the same probes, and each probe's arguments the same way: a
+  string argument read as a string (copyinstr(argN) / str(argN)), a number
+  as a number, never an argument the probe does not have.
+"""
+import argparse
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "tracers"))
+from common import check, fail  # noqa: E402
+
+
+def provider_signatures(path):
+    """{probe: 'ssi'...} from the provider file: s = string, n = number."""
+    with open(path) as f:
+        text = f.read()
+    probes = {}
+    for name, args in re.findall(r"probe\s+(\w+)\s*\(([^)]*)\)\s*;", text):
+        kinds = ""
+        for arg in filter(None, (a.strip() for a in args.split(","))):
+            kinds += "s" if re.fullmatch(r"(const\s+)?char\s*\*", arg) else "n"
+        probes[name] = kinds
+    check(len(probes) == 12, f"{path}: {len(probes)} probes, expected 12")
+    return probes
+
+
+def strip_comments(text):
+    text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
+    text = re.sub(r"(^|\s)//[^\n]*", r"\1", text)
+    return re.sub(r"^#[^\n]*", "", text, flags=re.M)  # #! and #pragma lines
+
+
+def clauses(text, where):
+    """[(probe descriptions, predicate and body)] of a D or bpftrace
+    program: every `probe, probe /predicate/ { ... }` at the top level."""
+    text = strip_comments(text)
+    result, pos = [], 0
+    while True:
+        brace = text.find("{", pos)
+        if brace < 0:
+            check(not text[pos:].strip(), f"{where}: text after the last clause: {text[pos:].strip()!r}")
+            return result
+        header = text[pos:brace]
+        depth, end = 0, brace
+        for end in range(brace, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+        check(depth == 0, f"{where}: unbalanced braces")
+        slash = re.search(r"\s/", header)  # a predicate, not a path's slash
+        probes = header if not slash else header[:slash.start()]
+        predicate = "" if not slash else header[slash.start():]
+        names = [p for p in re.split(r"[\s,]+", probes) if p]
+        check(names, f"{where}: a clause without a probe near {header.strip()!r}")
+        result.append((names, predicate + text[brace:end + 1]))
+        pos = end + 1
+
+
+def argument_uses(code, string_reader):
+    """{(index, 's' or 'n')}: arguments read as strings by string_reader
+    (copyinstr or str), and used in any other way (as numbers)."""
+    uses = {(int(n), "s") for n in re.findall(rf"\b{string_reader}\(\s*arg(\d+)\s*\)", code)}
+    rest = re.sub(rf"\b{string_reader}\(\s*arg\d+\s*\)", "", code)
+    return uses | {(int(n), "n") for n in re.findall(r"\barg(\d+)\b", rest)}
+
+
+def probe_uses(path, signatures):
+    """{probe: set of argument uses} of a .bt or .d file, checked against
+    the provider, and the file's text."""
+    with open(path) as f:
+        text = f.read()
+    name = os.path.basename(path)
+    bt = name.endswith(".bt")
+    first = text.splitlines()[0]
+    check(first == ("#!/usr/bin/env bpftrace" if bt else "#!/usr/sbin/dtrace -Zs") or
+          (not bt and first.startswith("#!/usr/sbin/dtrace -Z")), f"{name}: first line {first!r}")
+    header = text[:text.find("\n\n", text.find("\n") + 1)] if "\n\n" in text else text
+    check(f"{name}:" in header and "usage:" in header,
+          f"{name}: no header comment naming it with a usage line")
+    check(os.access(path, os.X_OK), f"{name}: not executable")
+    uses = {}
+    for probes, code in clauses(text, name):
+        for probe in probes:
+            if bt:
+                m = re.fullmatch(r"usdt:\$1:python:(\w+)", probe)
+                if probe.startswith("usdt") and not m:
+                    fail(f"{name}: {probe}: the module must be $1 and the provider python")
+                other = probe in ("BEGIN", "END") or probe.startswith(("tracepoint:", "interval:"))
+            else:
+                m = re.fullmatch(r"python\*:::([\w-]+)", probe)
+                check(m or probe in ("dtrace:::BEGIN", "dtrace:::END", "BEGIN", "END"),
+                      f"{name}: {probe}: expected python*:::NAME or BEGIN/END")
+                other = not m
+            if other:
+                check(not re.search(r"\barg\d+\b", code), f"{name}: {probe} reads probe arguments")
+                continue
+            probe_name = m.group(1) if bt else m.group(1).replace("-", "__")
+            check(bt or "__" not in m.group(1), f"{name}: {probe}: D names use '-', not '__'")
+            check(probe_name in signatures, f"{name}: {probe}: no such probe in python.d")
+            kinds = signatures[probe_name]
+            used = argument_uses(code, "str" if bt else "copyinstr")
+            for index, kind in sorted(used):
+                check(index < len(kinds),
+                      f"{name}: {probe} has {len(kinds)} arguments, the script reads arg{index}")
+                check(kind == kinds[index], f"{name}: {probe}: arg{index} is a "
+                      f"{'string' if kinds[index] == 's' else 'number'}, the script uses it as a "
+                      f"{'string' if kind == 's' else 'number'}")
+            uses.setdefault(probe_name, set()).update(used)
+    check(uses, f"{name}: no python probe")
+    return uses
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scripts", required=True)
+    parser.add_argument("--provider-file", required=True, help="probes/python.d")
+    opts = parser.parse_args()
+    signatures = provider_signatures(opts.provider_file)
+    files = os.listdir(opts.scripts)
+    bts = sorted(f[:-3] for f in files if f.endswith(".bt"))
+    ds = sorted(f[:-2] for f in files if f.endswith(".d"))
+    check(bts == ds, f"without a twin: {sorted(set(bts) ^ set(ds))}")
+    check(len(bts) >= 14, f"only {len(bts)} scripts")
+    for name in bts:
+        bt = probe_uses(os.path.join(opts.scripts, name + ".bt"), signatures)
+        d = probe_uses(os.path.join(opts.scripts, name + ".d"), signatures)
+        if bt != d:
+            fail(f"{name}: the twins differ:\n" + "\n".join(
+                f"  {p}: .bt {sorted(bt.get(p, ()))}, .d {sorted(d.get(p, ()))}"
+                for p in sorted(set(bt) | set(d)) if bt.get(p) != d.get(p)))
+        print(f"ok: {name}.bt / {name}.d: " + ", ".join(
+            f"{p}({' '.join(f'arg{i}:{k}' for i, k in sorted(u))})" for p, u in sorted(bt.items())))
+
+
+if __name__ == "__main__":
+    main()

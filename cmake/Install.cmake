@@ -39,3 +39,8 @@ install(CODE [[
   configure_file("${pyprobe_pc_in}" "$ENV{DESTDIR}${pc_dir}/pyprobe.pc" @ONLY)
   list(APPEND CMAKE_INSTALL_MANIFEST_FILES "${pc_dir}/pyprobe.pc")
 ]])
+
+# CPython's probe header on top of libpyprobe (include/pyprobe/cpython, for
+# a CPython build: -DWITH_DTRACE -I<prefix>/include/pyprobe/cpython).
+install(DIRECTORY include/pyprobe/cpython/ DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/pyprobe/cpython"
+  FILES_MATCHING PATTERN "*.h")

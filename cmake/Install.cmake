@@ -44,3 +44,10 @@ install(CODE [[
 # a CPython build: -DWITH_DTRACE -I<prefix>/include/pyprobe/cpython).
 install(DIRECTORY include/pyprobe/cpython/ DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/pyprobe/cpython"
   FILES_MATCHING PATTERN "*.h")
+
+# Probes defined at run time: their header, and the Python module when it
+# was built (python/CMakeLists.txt: PYPROBE_PYTHON_INSTALL_DIR).
+install(FILES include/pyprobe_runtime.h DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+if(TARGET pyprobe_python)
+  install(TARGETS pyprobe_python LIBRARY DESTINATION "${PYPROBE_PYTHON_INSTALL_DIR}")
+endif()

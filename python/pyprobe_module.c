@@ -232,32 +232,30 @@ static PyObject *Provider_add_probe(PyObject *self, PyObject *args)
     return (PyObject *)result;
 }
 
-static PyObject *Provider_load(PyObject *self, PyObject *unused)
+/* provider.load() and provider.unload(): the C call, errors raised. */
+static PyObject *call_provider(PyObject *self, int (*call)(pyprobe_provider *))
 {
     pyprobe_provider *provider = provider_of(self);
     int rc;
 
-    (void)unused;
     if (!provider)
         return NULL;
-    rc = pyprobe_provider_load(provider);
+    rc = call(provider);
     if (rc != 0)
         return raise_runtime_error(rc, provider);
     Py_RETURN_NONE;
 }
 
+static PyObject *Provider_load(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    return call_provider(self, pyprobe_provider_load);
+}
+
 static PyObject *Provider_unload(PyObject *self, PyObject *unused)
 {
-    pyprobe_provider *provider = provider_of(self);
-    int rc;
-
     (void)unused;
-    if (!provider)
-        return NULL;
-    rc = pyprobe_provider_unload(provider);
-    if (rc != 0)
-        return raise_runtime_error(rc, provider);
-    Py_RETURN_NONE;
+    return call_provider(self, pyprobe_provider_unload);
 }
 
 /* with provider: loads it unless loaded; unloads it at the end. */

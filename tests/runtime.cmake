@@ -1,15 +1,7 @@
 # Tests of the probes defined at run time (ctest names runtime_*), in every
 # build: the runtime needs no systemtap-sdt-dev, so PYPROBE_PROBES=OFF keeps
-# it and its tests. Included at the end of tests/CMakeLists.txt; it finds
-# what it uses itself.
-include_guard(GLOBAL)
-
-find_package(PkgConfig REQUIRED)
-pkg_check_modules(RUNTIME_CHECK REQUIRED IMPORTED_TARGET check)
-if(EXISTS /usr/bin/python3 AND NOT DEFINED Python3_EXECUTABLE)
-  set(Python3_EXECUTABLE /usr/bin/python3)
-endif()
-find_package(Python3 REQUIRED COMPONENTS Interpreter)
+# it and its tests. Included at the end of tests/CMakeLists.txt.
+# (PkgConfig::CHECK and Python3 come from tests/CMakeLists.txt.)
 find_package(Threads REQUIRED)
 
 set(runtime_tests_dir "${PROJECT_SOURCE_DIR}/tests/runtime")
@@ -29,9 +21,9 @@ endfunction()
 
 # The API without a tracer, against both libraries.
 runtime_executable(test_runtime_shared "${runtime_tests_dir}/test_runtime.c"
-  pyprobe::pyprobe pyprobe_elf PkgConfig::RUNTIME_CHECK)
+  pyprobe::pyprobe pyprobe_elf PkgConfig::CHECK)
 runtime_executable(test_runtime_static "${runtime_tests_dir}/test_runtime.c"
-  pyprobe::pyprobe_static pyprobe_elf PkgConfig::RUNTIME_CHECK)
+  pyprobe::pyprobe_static pyprobe_elf PkgConfig::CHECK)
 foreach(kind shared static)
   add_test(NAME runtime_unit_${kind} COMMAND test_runtime_${kind})
   set_tests_properties(runtime_unit_${kind} PROPERTIES LABELS runtime TIMEOUT 600)

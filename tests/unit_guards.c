@@ -7,6 +7,7 @@
  * where it links no library at all).
  */
 #include <pyprobe.h>
+#include "test_semaphores.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -75,41 +76,29 @@ START_TEST(fire_macro_skips_its_arguments_while_off)
 END_TEST
 
 #ifndef PYPROBE__COMPILED_OUT
-static unsigned short *semaphore(int probe)
-{
-    const unsigned short *address[PROBES] = {
-        PYPROBE__SEMAPHORE_ADDRESS(function_entry), PYPROBE__SEMAPHORE_ADDRESS(function_return),
-        PYPROBE__SEMAPHORE_ADDRESS(line), PYPROBE__SEMAPHORE_ADDRESS(gc_start),
-        PYPROBE__SEMAPHORE_ADDRESS(gc_done), PYPROBE__SEMAPHORE_ADDRESS(instance_new_start),
-        PYPROBE__SEMAPHORE_ADDRESS(instance_new_done), PYPROBE__SEMAPHORE_ADDRESS(instance_delete_start),
-        PYPROBE__SEMAPHORE_ADDRESS(instance_delete_done), PYPROBE__SEMAPHORE_ADDRESS(import_find_load_start),
-        PYPROBE__SEMAPHORE_ADDRESS(import_find_load_done), PYPROBE__SEMAPHORE_ADDRESS(audit),
-    };
-    return (unsigned short *)address[probe];
-}
 
 START_TEST(raised_semaphore_turns_on_exactly_its_probe)
 {
     int probe = _i;
 
-    *semaphore(probe) += 1;
+    *test_semaphore(probe) += 1;
     for (int other = 0; other < PROBES; other++)
         ck_assert_msg(enabled(other) == (other == probe), "raising semaphore %d: probe %d is %s",
                       probe, other, enabled(other) ? "on" : "off");
     evaluations = 0;
     fire(probe); /* runs the fire function: the probe site's nop */
     ck_assert_int_eq(evaluations, 1);
-    *semaphore(probe) -= 1;
+    *test_semaphore(probe) -= 1;
     ck_assert(!enabled(probe));
 }
 END_TEST
 
 START_TEST(two_tracers_keep_a_probe_on_until_both_leave)
 {
-    *semaphore(2) += 2;
-    *semaphore(2) -= 1;
+    *test_semaphore(2) += 2;
+    *test_semaphore(2) -= 1;
     ck_assert(PYPROBE_LINE_ENABLED());
-    *semaphore(2) -= 1;
+    *test_semaphore(2) -= 1;
     ck_assert(!PYPROBE_LINE_ENABLED());
 }
 END_TEST
@@ -118,7 +107,7 @@ START_TEST(semaphores_are_distinct)
 {
     for (int a = 0; a < PROBES; a++)
         for (int b = a + 1; b < PROBES; b++)
-            ck_assert_ptr_ne(semaphore(a), semaphore(b));
+            ck_assert_ptr_ne(test_semaphore(a), test_semaphore(b));
 }
 END_TEST
 #else

@@ -15,6 +15,7 @@
  */
 #define WITH_DTRACE 1
 #include "pydtrace_probes.h"
+#include "../test_semaphores.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -62,18 +63,6 @@ static void call_function(int instructions)
         PyDTrace_FUNCTION_RETURN(as_utf8("f.py"), as_utf8("f"), counted(&return_fired, instructions));
 }
 
-static unsigned short *semaphore(int probe)
-{
-    const unsigned short *address[] = {
-        PYPROBE__SEMAPHORE_ADDRESS(function_entry), PYPROBE__SEMAPHORE_ADDRESS(function_return),
-        PYPROBE__SEMAPHORE_ADDRESS(line), PYPROBE__SEMAPHORE_ADDRESS(gc_start),
-        PYPROBE__SEMAPHORE_ADDRESS(gc_done), PYPROBE__SEMAPHORE_ADDRESS(instance_new_start),
-        PYPROBE__SEMAPHORE_ADDRESS(instance_new_done), PYPROBE__SEMAPHORE_ADDRESS(instance_delete_start),
-        PYPROBE__SEMAPHORE_ADDRESS(instance_delete_done), PYPROBE__SEMAPHORE_ADDRESS(import_find_load_start),
-        PYPROBE__SEMAPHORE_ADDRESS(import_find_load_done), PYPROBE__SEMAPHORE_ADDRESS(audit),
-    };
-    return (unsigned short *)address[probe];
-}
 
 enum { ENTRY, RETURN, LINE, PROBES = 12 };
 
@@ -137,7 +126,7 @@ START_TEST(each_guard_follows_its_semaphore)
     fired = 0;
     fire(probe);
     ck_assert_int_eq(fired, 0);
-    *semaphore(probe) += 1;
+    *test_semaphore(probe) += 1;
     for (int other = 0; other < PROBES; other++) {
         int expected = other == probe;
 #ifndef PYPROBE_CPYTHON_EXACT_LINE_GUARD
@@ -149,7 +138,7 @@ START_TEST(each_guard_follows_its_semaphore)
     }
     fire(probe);
     ck_assert_int_eq(fired, 1);
-    *semaphore(probe) -= 1;
+    *test_semaphore(probe) -= 1;
 }
 END_TEST
 
@@ -165,10 +154,10 @@ END_TEST
 START_TEST(function_entry_alone)
 {
     reset();
-    *semaphore(ENTRY) += 1;
+    *test_semaphore(ENTRY) += 1;
     for (int i = 0; i < 10; i++)
         call_function(5);
-    *semaphore(ENTRY) -= 1;
+    *test_semaphore(ENTRY) -= 1;
 #ifdef PYPROBE_CPYTHON_EXACT_LINE_GUARD
     ck_assert_int_eq(entry_fired, 0); /* CPython 3.11's gh-98894 */
 #else
@@ -183,10 +172,10 @@ END_TEST
 START_TEST(line_alone)
 {
     reset();
-    *semaphore(LINE) += 1;
+    *test_semaphore(LINE) += 1;
     for (int i = 0; i < 10; i++)
         call_function(5);
-    *semaphore(LINE) -= 1;
+    *test_semaphore(LINE) -= 1;
     ck_assert_int_eq(line_fired, 40);
     ck_assert_int_eq(entry_fired + return_fired, 0);
 }
@@ -195,14 +184,14 @@ END_TEST
 START_TEST(entry_and_line_and_return)
 {
     reset();
-    *semaphore(ENTRY) += 1;
-    *semaphore(LINE) += 1;
-    *semaphore(RETURN) += 1;
+    *test_semaphore(ENTRY) += 1;
+    *test_semaphore(LINE) += 1;
+    *test_semaphore(RETURN) += 1;
     for (int i = 0; i < 10; i++)
         call_function(5);
-    *semaphore(ENTRY) -= 1;
-    *semaphore(LINE) -= 1;
-    *semaphore(RETURN) -= 1;
+    *test_semaphore(ENTRY) -= 1;
+    *test_semaphore(LINE) -= 1;
+    *test_semaphore(RETURN) -= 1;
     ck_assert_int_eq(entry_fired, 10);
     ck_assert_int_eq(line_fired, 40);
     ck_assert_int_eq(return_fired, 10);
@@ -214,9 +203,9 @@ START_TEST(settrace_path_with_entry_traced)
     /* sys.settrace puts 255 in use_tracing: entry fires there as in CPython. */
     reset();
     use_tracing = 255;
-    *semaphore(ENTRY) += 1;
+    *test_semaphore(ENTRY) += 1;
     call_function(5);
-    *semaphore(ENTRY) -= 1;
+    *test_semaphore(ENTRY) -= 1;
     ck_assert_int_eq(entry_fired, 1);
     ck_assert_int_eq(line_fired, 0);
 }

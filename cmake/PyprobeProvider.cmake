@@ -48,10 +48,22 @@ function(pyprobe_add_provider)
     COMMENT "dtrace -h ${stem}.d for ${arg_TARGET}"
     VERBATIM)
   # CC and CFLAGS are set explicitly: dtrace -G reads them from the
-  # environment, and sanitizer flags must not pad the semaphores.
+  # environment, and sanitizer flags must not pad the semaphores. The
+  # semaphores are laid out in the .d file's order (GCC would reverse it)
+  # from a 4-byte boundary: pyprobe.h reads python's adjacent function__entry
+  # and line semaphores as one 32-bit word.
+  set(semaphore_cflags "-O2")
+  if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
+    string(APPEND semaphore_cflags " -fno-toplevel-reorder")
+  endif()
+  set(align_command "")
+  if(CMAKE_OBJCOPY)
+    set(align_command COMMAND "${CMAKE_OBJCOPY}" --set-section-alignment .probes=4 "${object}")
+  endif()
   add_custom_command(OUTPUT "${object}"
-    COMMAND "${CMAKE_COMMAND}" -E env "CC=${CMAKE_C_COMPILER}" "CFLAGS=-O2"
+    COMMAND "${CMAKE_COMMAND}" -E env "CC=${CMAKE_C_COMPILER}" "CFLAGS=${semaphore_cflags}"
             "${PYPROBE_DTRACE_EXECUTABLE}" -G ${visibility_flag} -s "${provider}" -o "${object}"
+    ${align_command}
     DEPENDS "${provider}"
     WORKING_DIRECTORY "${outdir}"
     COMMENT "dtrace -G ${stem}.d for ${arg_TARGET}"

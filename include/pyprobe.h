@@ -92,12 +92,16 @@ inline const char *as_str(const char *s) { return s; }
 #endif
 
 /* ---- the guard ---- */
+/* Two 16-bit semaphores side by side, read at once (see below). */
+typedef unsigned int __attribute__((__may_alias__)) pyprobe__semaphore_pair;
 #define PYPROBE__SEMAPHORE_SYMBOL(dname) PYPROBE_PROVIDER_NAME "_" dname "_semaphore"
 
 #if !PYPROBE_HAVE_PROBES || defined(PYPROBE_DISABLE)
 #define PYPROBE__COMPILED_OUT 1
 #define PYPROBE__DECLARE_SEMAPHORE(probe, dname)
+#define PYPROBE__DECLARE_SEMAPHORE_PAIR(probe, dname)
 #define PYPROBE__ENABLED(probe) 0
+#define PYPROBE__ENABLED_PAIR(probe) 0
 #elif defined(PYPROBE_STATIC) || !defined(__x86_64__)
 /* One module: the semaphore is a plain global, read PC-relative. (Other
  * architectures take this path too; a PIE interpreter there that links the
@@ -111,6 +115,10 @@ inline const char *as_str(const char *s) { return s; }
     extern unsigned short pyprobe__semaphore_##probe \
         __asm__(PYPROBE__SEMAPHORE_SYMBOL(dname)) PYPROBE__SEMAPHORE_VISIBILITY;
 #define PYPROBE__SEMAPHORE_ADDRESS(probe) (&pyprobe__semaphore_##probe)
+#define PYPROBE__DECLARE_SEMAPHORE_PAIR(probe, dname) \
+    extern pyprobe__semaphore_pair pyprobe__semaphore_pair_##probe \
+        __asm__(PYPROBE__SEMAPHORE_SYMBOL(dname)) PYPROBE__SEMAPHORE_VISIBILITY;
+#define PYPROBE__SEMAPHORE_PAIR_ADDRESS(probe) (&pyprobe__semaphore_pair_##probe)
 #else
 /* Through the GOT. The linker relaxes the GOT load to an address computation
  * when the semaphore ends up in the same module. */
@@ -123,10 +131,30 @@ inline const char *as_str(const char *s) { return s; }
         return address; \
     }
 #define PYPROBE__SEMAPHORE_ADDRESS(probe) (pyprobe__semaphore_address_##probe())
+#define PYPROBE__DECLARE_SEMAPHORE_PAIR(probe, dname)
+#define PYPROBE__SEMAPHORE_PAIR_ADDRESS(probe) \
+    ((const pyprobe__semaphore_pair *)(const void *)PYPROBE__SEMAPHORE_ADDRESS(probe))
 #endif
 
 #ifndef PYPROBE__COMPILED_OUT
 #define PYPROBE__ENABLED(probe) (__builtin_expect(*PYPROBE__SEMAPHORE_ADDRESS(probe) != 0, 0))
+/* Two adjacent semaphores read as one 32-bit word: nonzero while either
+ * probe is traced, for the cost of one guard. On x86-64 GCC would load the
+ * word and test it (mov, test) where it compares 16 bits in place, so the
+ * compare is spelled out (cmpl $0, mem) and branched on through its flags. */
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+static __inline__ __attribute__((always_inline, unused)) int
+pyprobe__pair_nonzero(const pyprobe__semaphore_pair *pair)
+{
+    int nonzero;
+    __asm__("cmpl $0, %1" : "=@ccnz"(nonzero) : "m"(*pair));
+    return nonzero;
+}
+#else
+#define pyprobe__pair_nonzero(pair) (*(pair) != 0)
+#endif
+#define PYPROBE__ENABLED_PAIR(probe) \
+    (__builtin_expect(pyprobe__pair_nonzero(PYPROBE__SEMAPHORE_PAIR_ADDRESS(probe)), 0))
 #endif
 
 #ifdef PYPROBE__COMPILED_OUT
@@ -148,6 +176,11 @@ PYPROBE__DECLARE_SEMAPHORE(instance_delete_done, "instance__delete__done")
 PYPROBE__DECLARE_SEMAPHORE(import_find_load_start, "import__find__load__start")
 PYPROBE__DECLARE_SEMAPHORE(import_find_load_done, "import__find__load__done")
 PYPROBE__DECLARE_SEMAPHORE(audit, "audit")
+/* The build puts line's semaphore right after function__entry's, the two
+ * 4-byte aligned (probes/python.d's order, cmake/PyprobeProvider.cmake):
+ * CPython's line guard tests both in one load (pyprobe/cpython/). */
+PYPROBE__DECLARE_SEMAPHORE_PAIR(function_entry, "function__entry")
+#define PYPROBE__FUNCTION_ENTRY_OR_LINE_ENABLED() PYPROBE__ENABLED_PAIR(function_entry)
 
 /* ---- the probes ---- */
 #define PYPROBE_FUNCTION_ENTRY_ENABLED()        PYPROBE__ENABLED(function_entry)

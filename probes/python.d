@@ -5,15 +5,19 @@
  *
  * The build renames the provider (-DPYPROBE_PROVIDER=mylang); the probe set
  * and its signatures stay as they are.
+ *
+ * One change of order from CPython's file: line comes right after
+ * function__entry, so that their semaphores are adjacent and a single load
+ * tests both (CPython's line guard, include/pyprobe/cpython/).
  */
 provider python {
     probe function__entry(const char *, const char *, int);
+    probe line(const char *, const char *, int);
     probe function__return(const char *, const char *, int);
     probe instance__new__start(const char *, const char *);
     probe instance__new__done(const char *, const char *);
     probe instance__delete__start(const char *, const char *);
     probe instance__delete__done(const char *, const char *);
-    probe line(const char *, const char *, int);
     probe gc__start(int);
     probe gc__done(long);
     probe import__find__load__start(const char *);

@@ -808,6 +808,27 @@ START_TEST(semaphores_are_distinct_counters_inside_probes)
 }
 END_TEST
 
+static uint64_t semaphore_of(const char *name)
+{
+    for (int i = 0; i < site_count; i++)
+        if (strcmp(sites[i].name, name) == 0)
+            return sites[i].semaphore;
+    ck_abort_msg("%s: no probe %s", file_path, name);
+    return 0;
+}
+
+/* pyprobe.h's PYPROBE__FUNCTION_ENTRY_OR_LINE_ENABLED() reads the two as one
+ * aligned 32-bit word. */
+START_TEST(line_semaphore_follows_function_entry_on_a_4_byte_boundary)
+{
+    uint64_t entry = semaphore_of("function__entry"), line = semaphore_of("line");
+
+    ck_assert_msg(line == entry + 2, "line's semaphore at %#" PRIx64 ", function__entry's at %#" PRIx64,
+                  line, entry);
+    ck_assert_msg(entry % 4 == 0, "function__entry's semaphore at %#" PRIx64 " is not 4-byte aligned", entry);
+}
+END_TEST
+
 START_TEST(probes_section_is_in_a_writable_non_executable_segment)
 {
     struct pyprobe_elf_section section;
@@ -959,6 +980,7 @@ static Suite *probes_suite(void)
     tcase_add_test(tc, argument_sizes_follow_the_cpython_contract);
     tcase_add_test(tc, every_argument_is_a_plain_register);
     tcase_add_test(tc, semaphores_are_distinct_counters_inside_probes);
+    tcase_add_test(tc, line_semaphore_follows_function_entry_on_a_4_byte_boundary);
     tcase_add_test(tc, probes_section_is_in_a_writable_non_executable_segment);
     tcase_add_test(tc, stapsdt_base_exists_where_the_notes_say);
     tcase_add_test(tc, each_site_is_in_its_fire_function);

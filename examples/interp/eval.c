@@ -69,24 +69,44 @@ static int code_first_line(const Frame *f)
     return f->function ? f->function->def->line : 1;
 }
 
-/* Each guard skips code_name() unless a tracer listens: it may have to build
- * "Class.method", or copy "<module>" to the heap. */
-static void probe_entry(const Frame *f)
+/* The guards stay in the hot functions and cost a load, a compare and a
+ * branch; everything a probe's arguments need (code_name() may build
+ * "Class.method" or copy "<module>" to the heap) lives in these cold,
+ * never-inlined functions, so that it does not make the hot ones bigger and
+ * change what the compiler inlines into them. */
+#define PROBE_SLOW_PATH __attribute__((noinline, cold))
+
+static PROBE_SLOW_PATH void fire_entry(const Frame *f)
+{
+    PYPROBE_FUNCTION_ENTRY(f->module->path, code_name(f), code_first_line(f));
+}
+
+static PROBE_SLOW_PATH void fire_return(const Frame *f)
+{
+    PYPROBE_FUNCTION_RETURN(f->module->path, code_name(f), code_first_line(f));
+}
+
+static PROBE_SLOW_PATH void fire_line(const Frame *f, int line)
+{
+    PYPROBE_LINE(f->module->path, code_name(f), line);
+}
+
+static inline void probe_entry(const Frame *f)
 {
     if (PYPROBE_FUNCTION_ENTRY_ENABLED())
-        PYPROBE_FUNCTION_ENTRY(f->module->path, code_name(f), code_first_line(f));
+        fire_entry(f);
 }
 
-static void probe_return(const Frame *f)
+static inline void probe_return(const Frame *f)
 {
     if (PYPROBE_FUNCTION_RETURN_ENABLED())
-        PYPROBE_FUNCTION_RETURN(f->module->path, code_name(f), code_first_line(f));
+        fire_return(f);
 }
 
-static void probe_line(const Frame *f, int line)
+static inline void probe_line(const Frame *f, int line)
 {
     if (PYPROBE_LINE_ENABLED())
-        PYPROBE_LINE(f->module->path, code_name(f), line);
+        fire_line(f, line);
 }
 
 /* ---- variables ---- */
@@ -117,7 +137,7 @@ static void assign(const char *name, Value value)
 /* ---- calls ---- */
 
 /* Runs code in a new frame, between the entry and return probes. */
-static Value run_frame(Frame *f, const Node *body)
+static inline Value run_frame(Frame *f, const Node *body)
 {
     frame = f;
     probe_entry(f);
@@ -369,11 +389,11 @@ static ObjClass *define_class(const Node *node)
 }
 
 /* Where each statement starts, and where a loop goes back to its condition:
- * the collector's safe point, and the line probe. */
+ * the line probe, and the collector's safe point. */
 static void begin_line(int line)
 {
+    probe_line(frame, line);  /* first: `line` need not outlive the call below */
     gc_safe_point();
-    probe_line(frame, line);
 }
 
 static Flow exec_while(const Node *node)

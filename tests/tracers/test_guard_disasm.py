@@ -8,6 +8,8 @@ its first instructions up to the first conditional branch must be:
   shared  (PIE or not)       mov GOT(%rip),R; cmpw $0x0,(R); jcc
 where SEM is the line probe's semaphore and GOT a GOT slot that the dynamic
 linker fills with its address (a GLOB_DAT relocation, never a COPY).
+With --width l (CPython's line guard, GUARD_HOOK_CPYTHON) the compare is a
+cmpl of function__entry's and line's semaphores together, SEM being the first.
 """
 import argparse
 import re
@@ -15,11 +17,11 @@ import re
 from common import check, fail, run
 
 SHAPES = {
-    "static": [r"cmpw\s+\$0x0,0x[0-9a-f]+\(%rip\)\s+# [0-9a-f]+ <(?P<sym>\w+)>"],
+    "static": [r"cmp{width}\s+\$0x0,0x[0-9a-f]+\(%rip\)\s+# [0-9a-f]+ <(?P<sym>\w+)>"],
     "static-got": [r"lea\s+0x[0-9a-f]+\(%rip\),(?P<reg>%\w+)\s+# [0-9a-f]+ <(?P<sym>\w+)>",
-                   r"cmpw\s+\$0x0,\((?P=reg)\)"],
+                   r"cmp{width}\s+\$0x0,\((?P=reg)\)"],
     "shared": [r"mov\s+0x[0-9a-f]+\(%rip\),(?P<reg>%\w+)\s+# (?P<slot>[0-9a-f]+) <",
-               r"cmpw\s+\$0x0,\((?P=reg)\)"],
+               r"cmp{width}\s+\$0x0,\((?P=reg)\)"],
 }
 BRANCH = r"j(ne|e)\s"
 
@@ -49,10 +51,11 @@ def main():
     parser.add_argument("--program", required=True)
     parser.add_argument("--shape", required=True, choices=SHAPES)
     parser.add_argument("--semaphore", default="python_line_semaphore")
+    parser.add_argument("--width", default="w", choices=["w", "l"], help="compare width: w 16 bits, l 32")
     opts = parser.parse_args()
 
     guard = guard_instructions(opts.program)
-    shape = SHAPES[opts.shape]
+    shape = [pattern.replace("{width}", opts.width) for pattern in SHAPES[opts.shape]]
     check(len(guard) == len(shape) + 1, f"{opts.shape}: guard is {guard}, expected {len(shape)} + a branch")
     match = re.match(r".*\n".join(shape), "\n".join(guard[:-1]))
     check(match, f"{opts.shape}: guard {guard} does not have the expected shape {shape}")

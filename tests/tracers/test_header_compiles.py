@@ -20,6 +20,8 @@ void hook(const char *file, char *func, int line, short small, long collected, v
 {
     if (PYPROBE_LINE_ENABLED())
         PYPROBE_LINE(file, func, line);
+    if (PYPROBE__FUNCTION_ENTRY_OR_LINE_ENABLED())  /* CPython's line guard */
+        PYPROBE_LINE(file, func, line);
     PYPROBE_FUNCTION_ENTRY(file, func, small);
     PYPROBE_FUNCTION_RETURN("literal.py", func, 'c');
     PYPROBE_GC_START(2);

@@ -25,8 +25,9 @@
  * function__entry probe is traced: the interpreter takes the tracing path,
  * DO_TRACING fires function__entry on RESUME under its own guard, and the
  * line hook's PyDTrace_LINE() still fires only while the line probe is
- * traced. While nobody traces, both semaphores are 0 and the only change is
- * one more compare and branch in the line guard.
+ * traced. The library keeps the two semaphores side by side and the guard
+ * reads them with one 32-bit load, so while nobody traces it costs exactly
+ * what CPython's own line guard costs.
  * Where the entry hook does not depend on the tracing path, the wider guard
  * only costs time while function__entry is traced; define
  * PYPROBE_CPYTHON_EXACT_LINE_GUARD to make the line guard exact (and get
@@ -66,9 +67,9 @@
 #ifdef PYPROBE_CPYTHON_EXACT_LINE_GUARD
 #define PyDTrace_LINE_ENABLED()                   PYPROBE_LINE_ENABLED()
 #else
-/* gh-98894: see above. Also true while function__entry is traced. */
-#define PyDTrace_LINE_ENABLED() \
-    (PYPROBE_LINE_ENABLED() || PYPROBE_FUNCTION_ENTRY_ENABLED())
+/* gh-98894: see above. Also true while function__entry is traced; the two
+ * semaphores are adjacent, and one 32-bit load reads both. */
+#define PyDTrace_LINE_ENABLED()                   PYPROBE__FUNCTION_ENTRY_OR_LINE_ENABLED()
 #endif
 #define PyDTrace_GC_START_ENABLED()               PYPROBE_GC_START_ENABLED()
 #define PyDTrace_GC_DONE_ENABLED()                PYPROBE_GC_DONE_ENABLED()

@@ -11,6 +11,7 @@
  * exactly the part a test means it to lose.
  */
 #include "elf_notes.h"
+#include "test_run.h"
 
 #include <check.h>
 #include <errno.h>
@@ -1107,8 +1108,6 @@ static Suite *relocations_suite(void)
 int main(int argc, char **argv)
 {
     Suite *suite;
-    SRunner *runner;
-    int failed;
 
     if (argc == 1) {
         suite = reader_suite();
@@ -1120,9 +1119,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s [probes|relocations PROVIDER FILE]\n", argv[0]);
         return 2;
     }
-    runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(suite);
 }

@@ -8,6 +8,7 @@
  */
 #include <pyprobe.h>
 #include "test_semaphores.h"
+#include "test_run.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -119,8 +120,6 @@ int main(void)
 {
     Suite *suite = suite_create("guards");
     TCase *tc = tcase_create("guards");
-    SRunner *runner;
-    int failed;
 
     tcase_add_test(tc, every_probe_is_off_without_a_tracer);
     tcase_add_test(tc, fire_macro_skips_its_arguments_while_off);
@@ -130,9 +129,5 @@ int main(void)
     tcase_add_test(tc, semaphores_are_distinct);
 #endif
     suite_add_tcase(suite, tc);
-    runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(suite);
 }

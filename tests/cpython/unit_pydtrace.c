@@ -16,6 +16,7 @@
 #define WITH_DTRACE 1
 #include "pydtrace_probes.h"
 #include "../test_semaphores.h"
+#include "../test_run.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -215,8 +216,6 @@ int main(void)
 {
     Suite *suite = suite_create("pydtrace_probes.h");
     TCase *tc = tcase_create("cpython");
-    SRunner *runner;
-    int failed;
 
     tcase_add_loop_test(tc, each_guard_follows_its_semaphore, 0, PROBES);
     tcase_add_test(tc, untraced_calls_stay_off_the_tracing_path);
@@ -225,9 +224,5 @@ int main(void)
     tcase_add_test(tc, entry_and_line_and_return);
     tcase_add_test(tc, settrace_path_with_entry_traced);
     suite_add_tcase(suite, tc);
-    runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(suite);
 }

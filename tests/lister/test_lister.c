@@ -13,6 +13,7 @@
 #include "lister_proc.h"
 #include "lister_signatures.h"
 #include "lister_sites.h"
+#include "../test_run.h"
 
 #include <check.h>
 #include <errno.h>
@@ -609,8 +610,6 @@ static Suite *lister_suite(void)
 
 int main(int argc, char **argv)
 {
-    SRunner *runner;
-    int failed;
 
     if (argc < 2) {
         fprintf(stderr, "usage: test_lister INPUTS [LIBRARY]\n");
@@ -618,9 +617,5 @@ int main(int argc, char **argv)
     }
     inputs = argv[1];
     library = argc > 2 ? argv[2] : NULL;
-    runner = srunner_create(lister_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return test_run_suite(lister_suite());
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "elf_notes.h"
+#include "../test_run.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -916,11 +917,5 @@ static Suite *runtime_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(runtime_suite());
-    int failed;
-
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(runtime_suite());
 }

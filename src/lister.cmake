@@ -4,9 +4,6 @@
 #   pyprobe_lister   the library code (src/lister): probe sites, filters,
 #                    processes, argument types; over pyprobe_elf
 #   pyprobe_cli      the command, installed as bin/pyprobe with pyprobe.1
-#
-# It also gives libpyprobe (both kinds) a `.note.pyprobe` that records the
-# provider's argument types for `pyprobe -l -v`.
 
 add_library(pyprobe_lister STATIC
   lister/lister_filter.c lister/lister_proc.c lister/lister_signatures.c lister/lister_sites.c)
@@ -24,23 +21,3 @@ set_target_properties(pyprobe_cli PROPERTIES OUTPUT_NAME pyprobe)
 
 install(TARGETS pyprobe_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 install(FILES "${PROJECT_SOURCE_DIR}/man/pyprobe.1" DESTINATION "${CMAKE_INSTALL_MANDIR}/man1")
-
-# The argument types of the provider, as a note in each library. One
-# generated file per target: a custom command's output must not be shared
-# by targets that build in parallel.
-if(PYPROBE_HAVE_PROBES)
-  set(pyprobe_signature_anchor pyprobe_signature_note)
-  foreach(target pyprobe pyprobe_static)
-    set(source "${CMAKE_CURRENT_BINARY_DIR}/pyprobe_signatures/${target}.c")
-    add_custom_command(OUTPUT "${source}"
-      COMMAND "${CMAKE_COMMAND}" "-DD_FILE=${PYPROBE_PROVIDER_FILE}" "-DOUTPUT=${source}"
-              "-DANCHOR=${pyprobe_signature_anchor}" -P "${CMAKE_CURRENT_SOURCE_DIR}/lister/signatures.cmake"
-      DEPENDS "${PYPROBE_PROVIDER_FILE}" "${CMAKE_CURRENT_SOURCE_DIR}/lister/signatures.cmake"
-      COMMENT "Argument types of ${PYPROBE_PROVIDER}.d for ${target}"
-      VERBATIM)
-    target_sources(${target} PRIVATE "${source}")
-  endforeach()
-  # Nothing refers to the note's object: a static link would leave it out of
-  # the archive's members it takes.
-  target_link_options(pyprobe_static INTERFACE "LINKER:--undefined=${pyprobe_signature_anchor}")
-endif()

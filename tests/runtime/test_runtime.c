@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "elf_notes.h"
-#include "../test_run.h"
+#include "test_run.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -52,5 +52,7 @@ install(DIRECTORY include/pyprobe/cpython/ DESTINATION "${CMAKE_INSTALL_INCLUDED
 # was built (python/CMakeLists.txt: PYPROBE_PYTHON_INSTALL_DIR).
 install(FILES include/pyprobe_runtime.h DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 if(TARGET pyprobe_python)
-  install(TARGETS pyprobe_python LIBRARY DESTINATION "${PYPROBE_PYTHON_INSTALL_DIR}")
+  install(TARGETS pyprobe_python LIBRARY DESTINATION "${PYPROBE_PYTHON_INSTALL_DIR}/pyprobe")
+  install(DIRECTORY "${PROJECT_BINARY_DIR}/python/pyprobe/" DESTINATION "${PYPROBE_PYTHON_INSTALL_DIR}/pyprobe"
+    FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
 endif()

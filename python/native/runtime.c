@@ -1,6 +1,7 @@
 /*
- * The pyprobe extension module: USDT probes defined from Python, over
- * libpyprobe's runtime API (pyprobe_runtime.h).
+ * runtime.c - USDT probes defined from Python, over libpyprobe's runtime
+ * API (pyprobe_runtime.h): pyprobe.Provider, pyprobe.Probe and the
+ * argument types.
  *
  *     import pyprobe
  *
@@ -16,8 +17,7 @@
  * or not; strings are encoded only while traced (lone surrogates are
  * escaped, never an error: a tracer must not change what the program does).
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "native.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -543,14 +543,7 @@ MODULE_TYPE(ProbeType, "Probe", ProbeObject, "A probe of a Provider: made by Pro
             .tp_dealloc = Probe_dealloc, .tp_repr = Probe_repr, .tp_methods = Probe_methods,
             .tp_getset = Probe_getset);
 
-/* ---- the module ---- */
-
-static struct PyModuleDef pyprobe_module = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "pyprobe",
-    .m_doc = "USDT probes defined at run time, seen by bpftrace, gdb and `pyprobe -l -p PID`.",
-    .m_size = -1,
-};
+/* ---- into the module ---- */
 
 static int add_type_constants(PyObject *module)
 {
@@ -588,17 +581,10 @@ static int add_types(PyObject *module)
     return 0;
 }
 
-PyMODINIT_FUNC PyInit_pyprobe(void)
+int pyprobe__py_add_runtime(PyObject *module)
 {
-    PyObject *module = PyModule_Create(&pyprobe_module);
-
-    if (!module)
-        return NULL;
     if (add_types(module) != 0 || add_type_constants(module) != 0 ||
-        PyModule_AddIntConstant(module, "MAX_ARGS", PYPROBE_MAX_PROBE_ARGS) != 0 ||
-        PyModule_AddStringConstant(module, "__version__", pyprobe_version()) != 0) {
-        Py_DECREF(module);
-        return NULL;
-    }
-    return module;
+        PyModule_AddIntConstant(module, "MAX_ARGS", PYPROBE_MAX_PROBE_ARGS) != 0)
+        return -1;
+    return 0;
 }

@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
-"""The bpftrace scripts on CPython's own probes (a python built --with-dtrace,
-such as Debian's python3.11), unchanged: the same scripts as for pint.
+"""The bpftrace scripts on CPython's python provider, unchanged: the same
+scripts as for pint.
 
     test_scripts_cpython.py --python /usr/bin/python3.11 --scripts DIR
+    test_scripts_cpython.py --python VENV/bin/python --module-of-venv
+                            --launch tests/cpython/launch.py --scripts DIR
 
-The probes are in the python executable, so the scripts run the program
-with -c (bpftrace 0.17's -p does not read this binary's probe arguments).
+A python built --with-dtrace (Debian's python3.11) has the probes in its
+executable, so the scripts run the program with -c (bpftrace 0.17's -p does
+not read this binary's probe arguments). A stock CPython (3.12 and later)
+gets them from the pyprobe package: the program runs under
+`python -m pyprobe run`, and the scripts attach to the package's module
+(pyprobe.where(), asked of that python) by pid, or system-wide for who.bt.
 The program is ours; the interpreter's start-up runs code of its own, so
 the checks look at our file's functions (exact calls, the flow in order,
 times positive), and at least our collections, imports and audit events.
@@ -21,8 +27,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-from common import bpftrace_usable, check, fail
-from test_scripts import expect_equal, histogram_total, parse_hists, parse_maps, positive
+from common import bpftrace_usable, check, fail, run
+from test_scripts import Run, expect_equal, histogram_total, parse_hists, parse_maps, positive
 
 PROGRAM = """\
 import gc
@@ -56,6 +62,10 @@ CALLS = {"branch": 5, "leaf": 0 + 1 + 2 + 3 + 4}
 
 def trace(opts, name, tmp):
     program = os.path.join(tmp, "prog.py")
+    if opts.module:
+        run = Run(os.path.join(opts.scripts, name + ".bt"), opts.module)
+        command = [opts.python, "-m", "pyprobe", "run", opts.launch, program]
+        return (run.system_wide([command]) if name == "who" else run.pid(command))[0], program
     out = os.path.join(tmp, name + ".out")
     # The program prints nothing: with -c it shares bpftrace's stdout.
     with open(out, "w") as f:
@@ -199,10 +209,17 @@ CHECKS = collections.OrderedDict(
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--python", required=True, help="a python with the python probes")
+    parser.add_argument("--python", required=True, help="a python with the python probes, or with pyprobe")
+    parser.add_argument("--module-of-venv", action="store_true",
+                        help="a stock python with pyprobe installed: the probes are in pyprobe.where()")
+    parser.add_argument("--launch", help="with --module-of-venv: tests/cpython/launch.py")
     parser.add_argument("--scripts", required=True, help="examples/scripts")
     opts = parser.parse_args()
-    opts.python = os.path.realpath(opts.python)
+    opts.module = None
+    if opts.module_of_venv:
+        opts.module = run([opts.python, "-m", "pyprobe", "where"]).stdout.strip()
+    else:
+        opts.python = os.path.realpath(opts.python)  # its name in `comm`
     opts.bpftrace = bpftrace_usable()
     with tempfile.TemporaryDirectory(prefix="pyprobe-cpython-") as tmp:
         with open(os.path.join(tmp, "prog.py"), "w") as f:

@@ -200,10 +200,13 @@ static const char *utf8(PyObject *text)
 
 /* The line running at `offset`, a byte offset into the code object's
  * bytecode as sys.monitoring gives it: the frame's line, as CPython 3.11's
- * probes report it. */
+ * probes report it. An instruction of no line (the cleanup an exception
+ * unwinds through) reports the function's first line, never -1. */
 static int line_at(PyCodeObject *code, PyObject *offset)
 {
-    return PyCode_Addr2Line(code, (int)PyLong_AsLong(offset));
+    int line = PyCode_Addr2Line(code, (int)PyLong_AsLong(offset));
+
+    return line >= 0 ? line : code->co_firstlineno;
 }
 
 /* Fires a function probe for the frame of args' code object at args'

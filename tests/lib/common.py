@@ -4,11 +4,14 @@ A test that cannot run (no tracer, not root, no uprobes) exits 77, which
 ctest reports as skipped. With PYPROBE_REQUIRE_TRACERS=1 (set by tests/run,
 so in CI) such a skip is a failure instead.
 """
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 SKIP_EXIT = 77
 
@@ -75,9 +78,11 @@ def run_bpftrace(script, command=None, pid=None, timeout=120):
         return _bpftrace_on_pid(script, pid, tmp, timeout)[1]
 
 
-def trace_command(script, command, env=None, cwd=None, timeout=120):
+def trace_command(script, command, env=None, cwd=None, timeout=120, json_maps=False):
     """Starts command, attaches the bpftrace program by pid and returns
-    (what bpftrace printed, what the command printed on stdout).
+    (what bpftrace printed, what the command printed on stdout); with
+    json_maps, bpftrace prints JSON and the first item is its maps
+    (bpftrace_maps).
 
     Attaching by pid, because bpftrace 0.17's -c cannot find a second probe
     in a shared library the child has not mapped yet. The kernel raises a
@@ -92,7 +97,7 @@ def trace_command(script, command, env=None, cwd=None, timeout=120):
                                  text=True, env=env, cwd=cwd)
         try:
             script = f'BEGIN {{ system("touch {ready}"); }}\n{script}'
-            failure, text = _bpftrace_on_pid(script, child.pid, tmp, timeout)
+            failure, text = _bpftrace_on_pid(script, child.pid, tmp, timeout, json_maps)
             child_out, child_err = child.communicate(timeout=timeout)
         finally:
             if child.poll() is None:
@@ -102,15 +107,15 @@ def trace_command(script, command, env=None, cwd=None, timeout=120):
         fail(failure)
     if child.returncode != 0:
         fail(f"{' '.join(command)} exit {child.returncode} under bpftrace: {child_err}")
-    return text, child_out
+    return (bpftrace_maps(text) if json_maps else text), child_out
 
 
-def _bpftrace_on_pid(script, pid, tmp, timeout):
+def _bpftrace_on_pid(script, pid, tmp, timeout, json_maps=False):
     """Runs bpftrace -p pid: (a failure message or None, its output). Output
     goes through -o so that the traced program's cannot interleave with it."""
     bpftrace = bpftrace_usable()
     out = os.path.join(tmp, "out")
-    cmd = [bpftrace, "--unsafe", "-q", "-o", out, "-e", script, "-p", str(pid)]
+    cmd = [bpftrace, "--unsafe", "-q", "-o", out, "-e", script, "-p", str(pid)] + (["-f", "json"] if json_maps else [])
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -120,3 +125,67 @@ def _bpftrace_on_pid(script, pid, tmp, timeout):
         why = "timed out" if proc is None else f"exit {proc.returncode}\n{proc.stderr}"
         return f"bpftrace {why}\n--- script\n{script}\n--- output\n{text}", text
     return None, text
+
+
+def bpftrace_maps(output):
+    """The maps that `bpftrace -f json` printed: {"@name": value or {key: value}}."""
+    maps = {}
+    for line in output.splitlines():
+        if line.startswith("{"):
+            record = json.loads(line)
+            if record.get("type") == "map":
+                maps.update(record["data"])
+    return maps
+
+
+class Attached:
+    """bpftrace attached by pid for the duration of a with block:
+
+        with Attached(script, pid) as tracer:
+            ...the process runs traced...
+        tracer.maps   # what bpftrace printed when stopped (-f json)
+
+    Entering waits until bpftrace's BEGIN has run, when every probe is
+    attached; leaving stops it with SIGINT, as Ctrl-C would."""
+
+    def __init__(self, script, pid, timeout=60):
+        self.script, self.pid, self.timeout = script, pid, timeout
+        self.maps = {}
+
+    def __enter__(self):
+        bpftrace = bpftrace_usable()
+        self.tmp = tempfile.TemporaryDirectory(prefix="pyprobe-att-")
+        ready = os.path.join(self.tmp.name, "ready")
+        self.out = os.path.join(self.tmp.name, "out")
+        script = f'BEGIN {{ system("touch {ready}"); }}\n{self.script}'
+        self.proc = subprocess.Popen([bpftrace, "--unsafe", "-q", "-f", "json", "-o", self.out, "-e", script,
+                                      "-p", str(self.pid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        deadline = time.monotonic() + self.timeout
+        while not os.path.exists(ready):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.proc.kill()
+                _, err = self.proc.communicate()
+                fail(f"bpftrace did not attach to {self.pid}: {err.strip()}\n--- script\n{script}")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc):
+        # Again every second: bpftrace ignores SIGINT while a system()
+        # action runs (glibc's system() does), as BEGIN's may still be.
+        deadline = time.monotonic() + self.timeout
+        while True:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                _, err = self.proc.communicate(timeout=1)
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() > deadline:
+                    self.proc.kill()
+                    fail(f"bpftrace did not stop on SIGINT within {self.timeout}s")
+        with open(self.out) as f:
+            self.maps = bpftrace_maps(f.read())
+        self.tmp.cleanup()
+        if exc[0] is None:
+            check(self.proc.returncode == 0, f"bpftrace exit {self.proc.returncode}: {err.strip()}")
+        return False

@@ -9,11 +9,10 @@ numbers: while attached no event may be lost (count == hi - lo + 1), every
 thread must be seen, and the program must finish cleanly afterwards.
 """
 import argparse
-import json
 import subprocess
 import time
 
-from common import bpftrace_usable, check, fail, run
+from common import bpftrace_maps, bpftrace_usable, check, fail, run
 
 SCRIPT = """
 usdt:{module}:{provider}:line {{
@@ -24,14 +23,7 @@ interval:s:1 {{ exit(); }}
 
 
 def session(bpftrace, script, pid):
-    out = run([bpftrace, "-q", "-f", "json", "-e", script, "-p", str(pid)], timeout=60).stdout
-    maps = {}
-    for line in out.splitlines():
-        if line.startswith("{"):
-            record = json.loads(line)
-            if record.get("type") == "map":
-                maps.update(record["data"])
-    return maps
+    return bpftrace_maps(run([bpftrace, "-q", "-f", "json", "-e", script, "-p", str(pid)], timeout=60).stdout)
 
 
 def main():

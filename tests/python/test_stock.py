@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""The pyprobe package on a stock CPython (3.12 and later: no function,
+return or line probes of its own), traced by bpftrace.
+
+    test_stock.py STEP --work DIR [options]
+
+  install     the interpreter (examples/cpython/stock VERSION: pyenv's, or
+              built from Debian's source), a venv of it in DIR/venv, and the
+              package built and installed there by python/install
+  scenarios   CPython's own Lib/test/dtracedata call_stack, gc and line,
+              under `python -m pyprobe run`, traced with the bpftrace
+              versions of their .d scripts: equal to the version's own
+              .expected after test_dtrace.py's normalisation
+  counts      a workload with known counts (exceptions, generators closed
+              and thrown into, asyncio, threads): exact calls, and entries
+              equal returns for every function of it
+  activation  three attach/detach rounds: nothing registered before, exact
+              counts while attached, nothing registered after; a forked
+              child gets its own watcher; exit with a tracer attached
+  coexist     cProfile and sys.settrace while traced; another tool holding
+              sys.monitoring's id 3 (pyprobe takes 4)
+  cli         run, attach and where with bad input: one line, exit 1
+  attach      (3.14) `python -m pyprobe attach PID` on a process that never
+              imported pyprobe; bpftrace then counts its calls exactly
+
+Every step after install reads DIR/venv.
+"""
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+
+from common import Attached, check, fail, run, trace_command
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PROGRAMS = os.path.join(HERE, "programs")
+LAUNCH = os.path.join(ROOT, "tests", "cpython", "launch.py")
+DTRACEDATA_BT = os.path.join(ROOT, "tests", "cpython", "dtracedata")
+
+
+class Stock:
+    """The venv of one stock interpreter, with the package installed."""
+
+    def __init__(self, work):
+        self.python = os.path.join(work, "venv", "bin", "python")
+        check(os.path.exists(self.python), f"no {self.python}: the install step makes it")
+        self.module = self.ask("import pyprobe; print(pyprobe.where())")
+        self.version = tuple(int(v) for v in self.ask("import sys; print(*sys.version_info[:2])").split())
+
+    def ask(self, code):
+        return run([self.python, "-c", code]).stdout.strip()
+
+    def under_pyprobe(self, *args):
+        """The command that runs args under `python -m pyprobe run`."""
+        return [self.python, "-m", "pyprobe", "run", *args]
+
+    def start(self, *args, **kwargs):
+        return subprocess.Popen(self.under_pyprobe(*args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def probe_script(module, *clauses):
+    """A bpftrace program of `usdt:MODULE:python:PROBE /filter/ { action }`
+    clauses, given as (probe, filter or None, action)."""
+    return "\n".join(f"usdt:{module}:python:{probe} {'/' + flt + '/ ' if flt else ''}{{ {action} }}"
+                     for probe, flt, action in clauses)
+
+
+# ---- install ----
+
+def step_install(opts):
+    found = run([opts.stock, opts.version], timeout=3600).stdout.strip().splitlines()
+    check(found, f"{opts.stock} {opts.version} printed no interpreter")
+    python = found[-1]
+    venv = os.path.join(opts.work, "venv")
+    if not os.path.exists(os.path.join(venv, "bin", "python")):
+        run([python, "-m", "venv", "--without-pip", venv])
+    installed = run([opts.install, os.path.join(venv, "bin", "python"), "--build-dir",
+                     os.path.join(opts.work, "build")], timeout=900).stdout.strip()
+    stock = Stock(opts.work)
+    check(stock.module.startswith(installed), f"pyprobe.where() is {stock.module}, installed {installed}")
+    check(stock.version == tuple(int(v) for v in opts.version.split(".")), f"{python} is {stock.version}")
+    print(f"ok: pyprobe installed for {python} ({'.'.join(map(str, stock.version))}) in {installed}")
+
+
+# ---- CPython's scenarios ----
+
+def normalize(output):
+    """test_dtrace.py's normalisation: rows "TIMESTAMP<TAB>TEXT", '#' rows
+    and empty ones skipped, sorted on the timestamp, TEXT kept."""
+    rows = [row.split("\t") for row in output.splitlines() if row and not row.startswith("#")]
+    try:
+        rows.sort(key=lambda row: int(row[0]))
+    except (IndexError, ValueError):
+        fail(f"unparsable tracer output:\n{output}")
+    return [row[1] for row in rows]
+
+
+def step_scenarios(opts):
+    stock = Stock(opts.work)
+    directory = os.path.join(stock.ask("import os, test; print(os.path.dirname(test.__file__))"), "dtracedata")
+    for name in ("call_stack", "gc", "line"):
+        with open(os.path.join(DTRACEDATA_BT, name + ".bt")) as f:
+            script = f.read().replace("@PYTHON@", stock.module).replace("@DIR_LEN@", str(len(directory) + 1))
+        output, _ = trace_command(script, stock.under_pyprobe(LAUNCH, os.path.join(directory, name + ".py")),
+                                  cwd=directory)
+        with open(os.path.join(directory, name + ".d.expected")) as f:
+            expected = f.read().rstrip().splitlines()
+        actual = normalize(output)
+        check(actual == expected, f"{name}: differs from {name}.d.expected\n--- expected\n" + "\n".join(expected)
+              + "\n--- actual\n" + "\n".join(actual))
+        print(f"ok: {name}.py matches {name}.d.expected ({len(expected)} lines)")
+
+
+# ---- a workload with known counts ----
+
+def step_counts(opts):
+    stock = Stock(opts.work)
+    program = os.path.join(PROGRAMS, "workload.py")
+    script = probe_script(stock.module, ("function__entry", None, "@entry[str(arg1)] = count();"),
+                          ("function__return", None, "@return[str(arg1)] = count();"))
+    maps, out = trace_command(script, stock.under_pyprobe(LAUNCH, program), json_maps=True)
+    calls = json.loads(out.strip().splitlines()[-1])
+    entries, returns = maps.get("@entry", {}), maps.get("@return", {})
+    for name, count in calls.items():
+        check(entries.get(name) == count, f"{name}: {entries.get(name)} entries, the program made {count} calls")
+    ours = set(calls) | {"gen", "task", "gather"}  # names no other code uses: not "main"
+    unpaired = {f: (entries.get(f), returns.get(f)) for f in ours if entries.get(f) != returns.get(f)}
+    check(not unpaired, f"entries != returns: {unpaired}")
+    check(entries.get("gen", 0) > 0 and entries.get("task", 0) > 0, f"no generator or coroutine events: {entries}")
+    print(f"ok: exact calls of {sorted(calls)}; entries == returns for {len(ours)} functions "
+          f"(gen {entries['gen']}, task {entries['task']})")
+
+
+# ---- activation ----
+
+class Controlled:
+    """tests/python/programs/controlled.py under `python -m pyprobe run`."""
+
+    def __init__(self, stock):
+        self.proc = stock.start(os.path.join(PROGRAMS, "controlled.py"))
+
+    def ask(self, command):
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline().strip()
+        if not answer:
+            fail(f"controlled.py gave no answer to {command!r}: {self.proc.stderr.read()}")
+        return answer
+
+    def state(self):
+        return json.loads(self.ask("state"))
+
+    def finish(self):
+        """Ends its input, which ends it: it must exit 0."""
+        try:
+            _, err = self.proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            fail("controlled.py did not exit within 60 s of its input's end")
+        check(self.proc.returncode == 0, f"controlled.py exit {self.proc.returncode}: {err}")
+
+
+def nothing_registered(state, when):
+    check(state == {"tools": {}, "events": {}, "gc_callbacks": 0, "traced": []},
+          f"{when}: registered with the interpreter: {state}")
+
+
+def tick_script(module):
+    return probe_script(module, ("function__entry", 'str(arg1) == "tick"', "@ticks = count();"),
+                        ("function__return", 'str(arg1) == "tick"', "@returns = count();"))
+
+
+def step_activation(opts):
+    stock = Stock(opts.work)
+    target = Controlled(stock)
+    nothing_registered(target.state(), "untraced")
+    for round_ in range(1, 4):
+        n = 1000 * round_
+        with Attached(tick_script(stock.module), target.proc.pid) as tracer:
+            target.ask("wait function__entry,function__return")
+            state = target.state()
+            check(list(state["tools"].values()) == ["pyprobe"] and state["gc_callbacks"] == 0,
+                  f"round {round_}: only the function probes were asked for: {state}")
+            check(target.ask(f"fire {n}") == f"fired {n}", "fire")
+        check(tracer.maps.get("@ticks") == n and tracer.maps.get("@returns") == n,
+              f"round {round_}: fired {n}, bpftrace saw {tracer.maps}")
+        target.ask("wait -")
+        nothing_registered(target.state(), f"after round {round_}")
+        target.ask("fire 100")  # untraced in between
+    print("ok: 3 attach/detach rounds, exact counts (1000, 2000, 3000), nothing registered before or after")
+
+    with Attached(probe_script(stock.module, ("gc__start", None, "@gc = count();")), target.proc.pid):
+        target.ask("wait gc__start")
+        state = target.state()
+        check(state["gc_callbacks"] == 1 and not state["tools"], f"gc__start alone: {state}")
+    target.ask("wait -")
+    nothing_registered(target.state(), "after gc__start")
+    print("ok: gc__start alone registers a gc callback and no sys.monitoring tool")
+
+    target.proc.stdin.write("fork 500\n")
+    target.proc.stdin.flush()
+    child = int(target.proc.stdout.readline().split()[1])
+    with Attached(tick_script(stock.module), child) as tracer:
+        answer = target.proc.stdout.readline().strip()
+    check(answer == "child exit 0", f"forked child: {answer}")
+    check(tracer.maps.get("@ticks") == 500, f"forked child: fired 500, bpftrace saw {tracer.maps}")
+    print("ok: a forked child's own watcher follows its tracer (500 ticks)")
+
+    with Attached(tick_script(stock.module), target.proc.pid):
+        target.ask("wait function__entry,function__return")
+        target.finish()
+    print("ok: the program exits cleanly while traced")
+
+
+# ---- coexistence ----
+
+def step_coexist(opts):
+    stock = Stock(opts.work)
+    target = Controlled(stock)
+    with Attached(tick_script(stock.module), target.proc.pid) as tracer:
+        target.ask("wait function__entry,function__return")
+        check(target.ask("cprofile 300") == "profiled 300", "cProfile lost calls while traced")
+        check(target.ask("settrace 200") == "traced 200 200", "sys.settrace lost calls while traced")
+    check(tracer.maps.get("@ticks") == 500, f"with cProfile and settrace: bpftrace saw {tracer.maps}, fired 500")
+    print("ok: cProfile and sys.settrace count every call while bpftrace counts them too")
+    target.ask("wait -")
+    target.ask("hold-tool 3")
+    with Attached(tick_script(stock.module), target.proc.pid) as tracer:
+        target.ask("wait function__entry,function__return")
+        tools = target.state()["tools"]
+        check(tools == {"3": "other", "4": "pyprobe"}, f"with tool 3 taken: {tools}")
+        target.ask("fire 100")
+    check(tracer.maps.get("@ticks") == 100, f"on tool id 4: bpftrace saw {tracer.maps}")
+    target.finish()
+    print("ok: with sys.monitoring's id 3 held by another tool, pyprobe takes 4")
+
+
+# ---- the command line, bad input ----
+
+def one_line_error(stock, args, words, **kwargs):
+    proc = run([stock.python, "-m", "pyprobe", *args], check_exit=False, **kwargs)
+    err = proc.stderr.strip()
+    check(proc.returncode == 1 and len(err.splitlines()) == 1 and err.startswith("pyprobe: ") and words in err,
+          f"pyprobe {' '.join(args)}: exit {proc.returncode}, stderr {err!r} (wanted one line with {words!r})")
+    return err
+
+
+def dead_pid():
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return str(proc.pid)
+
+
+def step_cli(opts):
+    stock = Stock(opts.work)
+    check(run([stock.python, "-m", "pyprobe", "where"]).stdout.strip() == stock.module, "where")
+    errors = [one_line_error(stock, ["run", "no_such_script.py"], "no such file"),
+              one_line_error(stock, ["run", "-m", "no_such_module_of_pyprobe"], "no module named"),
+              one_line_error(stock, ["run"], "no script")]
+    if stock.version < (3, 14):
+        errors.append(one_line_error(stock, ["attach", str(os.getpid())], "needs Python 3.14"))
+    else:
+        sleeper = subprocess.Popen(["sleep", "30"])
+        try:
+            errors.append(one_line_error(stock, ["attach", str(sleeper.pid)], "not a Python process"))
+        finally:
+            sleeper.kill()
+        errors.append(one_line_error(stock, ["attach", dead_pid()], "no such process"))
+        as_nobody = {"preexec_fn": lambda: os.setuid(65534)}
+        if run([stock.python, "-c", "pass"], check_exit=False, **as_nobody).returncode == 0:
+            errors.append(one_line_error(stock, ["attach", "1"], "not permitted", **as_nobody))
+        else:
+            print(f"note: no check of attach without permission: nobody cannot run {stock.python}")
+    errors.append(one_line_error(stock, ["attach", "x"], "give one process id"))
+    for err in errors:
+        print(f"ok: {err}")
+
+
+# ---- attach (3.14) ----
+
+def step_attach(opts):
+    stock = Stock(opts.work)
+    check(stock.version >= (3, 14), f"attach needs 3.14, this is {stock.version}")
+    with tempfile.TemporaryDirectory(prefix="pyprobe-attach-") as tmp:
+        ready = os.path.join(tmp, "ready")
+        target = subprocess.Popen([stock.python, os.path.join(PROGRAMS, "unaware.py"), ready],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            check(target.stdout.readline().strip() == "waiting", "unaware.py did not start")
+            run([stock.python, "-m", "pyprobe", "attach", str(target.pid)], timeout=60)
+            with Attached(tick_script(stock.module), target.pid) as tracer:
+                open(ready, "w").close()
+                out, err = target.communicate(timeout=60)
+        finally:
+            if target.poll() is None:
+                target.kill()
+        check(target.returncode == 0, f"unaware.py exit {target.returncode}: {err}")
+        fired = int(out.split()[-1])
+        check(tracer.maps.get("@ticks") == fired, f"attached: fired {fired}, bpftrace saw {tracer.maps}")
+    print(f"ok: attach enabled the probes in a running process; bpftrace counted its {fired} calls")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("step", choices=["install", "scenarios", "counts", "activation", "coexist", "cli",
+                                         "attach"])
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--version", help="install: 3.12, 3.13, 3.14")
+    parser.add_argument("--stock", help="install: examples/cpython/stock")
+    parser.add_argument("--install", help="install: python/install")
+    opts = parser.parse_args()
+    os.makedirs(opts.work, exist_ok=True)
+    globals()["step_" + opts.step](opts)
+
+
+if __name__ == "__main__":
+    main()

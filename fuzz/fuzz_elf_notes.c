@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the ELF and stapsdt note reader (src/elf_notes.c) and
+ * libFuzzer target: the ELF and stapsdt note reader (src/elf) and
  * the lister's library code on top of it (src/lister): every probe site,
  * its function, its arguments and its argument types, as `pyprobe -l -v`
  * reads them, from whatever bytes the fuzzer makes up.
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "elf_notes.h"
+#include "lister_args.h"
 #include "lister_filter.h"
 #include "lister_proc.h"
 #include "lister_signatures.h"

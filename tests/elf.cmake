@@ -2,7 +2,7 @@
 # puts into files. Included from tests/CMakeLists.txt only when the build
 # has probes.
 add_executable(test_elf_notes test_elf_notes.c)
-target_link_libraries(test_elf_notes PRIVATE pyprobe_elf PkgConfig::CHECK)
+target_link_libraries(test_elf_notes PRIVATE pyprobe_lister PkgConfig::CHECK)
 # The same readelf as the toolchain's, for the cross-check of the notes.
 if(CMAKE_READELF)
   target_compile_definitions(test_elf_notes PRIVATE "READELF_COMMAND=\"${CMAKE_READELF}\"")

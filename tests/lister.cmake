@@ -102,17 +102,19 @@ set(PYPROBE_FUZZ_SECONDS ${fuzz_seconds} CACHE STRING "How long lister_fuzz fuzz
 if(PYPROBE_FUZZ_WORKS)
   pkg_check_modules(LISTER_LIBELF REQUIRED libelf)
   set(fuzzer "${lister_build_dir}/fuzz_elf_notes")
-  set(fuzz_sources "${PROJECT_SOURCE_DIR}/fuzz/fuzz_elf_notes.c" "${PROJECT_SOURCE_DIR}/src/elf_notes.c")
-  get_target_property(lister_sources pyprobe_lister SOURCES)
-  foreach(source IN LISTS lister_sources)
-    list(APPEND fuzz_sources "${PROJECT_SOURCE_DIR}/src/${source}")
+  set(fuzz_sources "${PROJECT_SOURCE_DIR}/fuzz/fuzz_elf_notes.c")
+  foreach(library pyprobe_elf pyprobe_lister)
+    get_target_property(library_dir ${library} SOURCE_DIR)
+    get_target_property(library_sources ${library} SOURCES)
+    list(TRANSFORM library_sources PREPEND "${library_dir}/")
+    list(APPEND fuzz_sources ${library_sources})
   endforeach()
-  file(GLOB fuzz_headers "${PROJECT_SOURCE_DIR}/src/*.h" "${PROJECT_SOURCE_DIR}/src/lister/*.h")
+  file(GLOB fuzz_headers "${PROJECT_SOURCE_DIR}/src/elf/*.h" "${PROJECT_SOURCE_DIR}/src/lister/*.h")
   list(TRANSFORM LISTER_LIBELF_INCLUDE_DIRS PREPEND "-I" OUTPUT_VARIABLE fuzz_includes)
   add_custom_command(OUTPUT "${fuzzer}"
     COMMAND "${PYPROBE_FUZZ_CLANG}" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
             -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror
-            "-I${PROJECT_SOURCE_DIR}/src" "-I${PROJECT_SOURCE_DIR}/src/lister" ${fuzz_includes}
+            "-I${PROJECT_SOURCE_DIR}/src/elf" "-I${PROJECT_SOURCE_DIR}/src/lister" ${fuzz_includes}
             ${fuzz_sources} ${LISTER_LIBELF_LINK_LIBRARIES} -o "${fuzzer}"
     DEPENDS ${fuzz_sources} ${fuzz_headers}
     COMMENT "libFuzzer target fuzz_elf_notes (clang, ASan, UBSan)"

@@ -11,6 +11,8 @@
  * exactly the part a test means it to lose.
  */
 #include "elf_notes.h"
+#include "elf_symbols.h"
+#include "lister_args.h"
 #include "test_run.h"
 
 #include <check.h>

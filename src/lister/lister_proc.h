@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "elf_notes.h"
+#include "elf_file.h"
 
 /* One line of /proc/PID/maps. */
 struct pyprobe_mapping {

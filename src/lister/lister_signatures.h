@@ -17,6 +17,7 @@
 #define PYPROBE_LISTER_SIGNATURES_H
 
 #include "elf_notes.h"
+#include "lister_args.h"
 
 #define PYPROBE_SIGNATURE_SECTION ".note.pyprobe"
 #define PYPROBE_SIGNATURE_OWNER "pyprobe"

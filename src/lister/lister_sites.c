@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elf_symbols.h"
+
 static int append_site(struct pyprobe_sites *sites, size_t *capacity, const struct pyprobe_stapsdt_probe *probe)
 {
     if (sites->count == *capacity) {

@@ -9,6 +9,7 @@
  * libpyprobe.so, whose sites, functions and argument types are checked.
  */
 #define _GNU_SOURCE /* memfd_create, unshare */
+#include "elf_symbols.h"
 #include "lister_filter.h"
 #include "lister_proc.h"
 #include "lister_signatures.h"

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "elf_notes.h"
+#include "elf_symbols.h"
 #include "../test_run.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

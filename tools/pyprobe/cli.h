@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lister_args.h"
 #include "lister_filter.h"
 #include "lister_sites.h"
 

@@ -1,0 +1,160 @@
+/*
+ * Notes of any section, and the stapsdt notes (see elf_notes.h). libelf
+ * frames the notes; this file checks their contents, which libelf leaves
+ * raw.
+ */
+#include "elf_notes.h"
+#include "elf_private.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define STAPSDT_OWNER "stapsdt"
+#define STAPSDT_NOTE_TYPE 3
+
+/* ---- notes ---- */
+
+/* The next non-empty note section called `name` at index `from` or later;
+ * shnum if none. */
+static size_t next_note_section(const struct pyprobe_elf *self, const char *name, size_t from)
+{
+    GElf_Shdr shdr;
+    size_t index;
+
+    for (index = pyprobe_elf_find_section(self, from, name, &shdr); index < self->shnum;
+         index = pyprobe_elf_find_section(self, index + 1, name, &shdr))
+        if (shdr.sh_type == SHT_NOTE && shdr.sh_size > 0)
+            break;
+    return index;
+}
+
+void pyprobe_elf_notes_begin(const struct pyprobe_elf *elf, const char *section_name, struct pyprobe_elf_note_iter *it)
+{
+    it->elf = elf;
+    it->section_name = section_name;
+    it->section = next_note_section(elf, section_name, 1);
+    it->offset = 0;
+}
+
+/* The note section the iterator is in, moving on to the next one when this
+ * one is done: 1 and *data, 0 at the end, -EBADMSG if it cannot be read. */
+static int current_notes(struct pyprobe_elf_note_iter *it, Elf_Data **data)
+{
+    while (it->section < it->elf->shnum) {
+        *data = elf_getdata(elf_getscn(it->elf->elf, it->section), NULL);
+        if (!*data)
+            return -EBADMSG;
+        if (it->offset < (*data)->d_size)
+            return 1;
+        it->section = next_note_section(it->elf, it->section_name, it->section + 1);
+        it->offset = 0;
+    }
+    return 0;
+}
+
+int pyprobe_elf_notes_next(struct pyprobe_elf_note_iter *it, struct pyprobe_elf_note *note)
+{
+    Elf_Data *data;
+    GElf_Nhdr nhdr;
+    size_t name_offset, desc_offset, next;
+    int rc;
+
+    if (!it || !it->elf || !it->section_name || !note)
+        return -EINVAL;
+    rc = current_notes(it, &data);
+    if (rc <= 0)
+        return rc;
+    /* 0: the note does not fit in what is left of the section. */
+    next = gelf_getnote(data, it->offset, &nhdr, &name_offset, &desc_offset);
+    if (next == 0)
+        return -EBADMSG;
+    it->offset = next;
+    *note = (struct pyprobe_elf_note){
+        .owner = (const char *)data->d_buf + name_offset, .owner_size = nhdr.n_namesz, .type = nhdr.n_type,
+        .desc = (const unsigned char *)data->d_buf + desc_offset, .desc_size = nhdr.n_descsz};
+    return 1;
+}
+
+bool pyprobe_elf_note_is(const struct pyprobe_elf_note *note, const char *owner, uint32_t type)
+{
+    size_t size = strlen(owner) + 1;
+
+    return note->type == type && note->owner_size == size && memcmp(note->owner, owner, size) == 0;
+}
+
+/* ---- stapsdt notes ---- */
+
+void pyprobe_stapsdt_begin(const struct pyprobe_elf *elf, struct pyprobe_stapsdt_iter *it)
+{
+    pyprobe_elf_notes_begin(elf, ".note.stapsdt", &it->notes);
+}
+
+/* libelf translates the note headers but not the descriptors: the addresses
+ * are read in the file's byte order. */
+static uint64_t read_address(const struct pyprobe_elf *self, const unsigned char *bytes)
+{
+    return pyprobe_elf_read_uint(self, bytes, self->address_size);
+}
+
+/* Takes the NUL-terminated string at *used, and moves *used past it. */
+static int take_string(const unsigned char *desc, size_t size, size_t *used, const char **out)
+{
+    const char *start = (const char *)desc + *used;
+    const char *nul = memchr(start, '\0', size - *used);
+
+    if (!nul)
+        return -EBADMSG;
+    *out = start;
+    *used += (size_t)(nul - start) + 1;
+    return 0;
+}
+
+/* The .stapsdt.base rule: the site moved as far as the base section did
+ * since the note was written (prelinking). Addresses wrap at the ELF's
+ * address size. */
+static uint64_t relocate(const struct pyprobe_elf *self, uint64_t address, uint64_t note_base)
+{
+    uint64_t moved = address + (self->base - note_base);
+
+    return self->address_size == 4 ? (moved & UINT32_MAX) : moved;
+}
+
+static int decode_probe(const struct pyprobe_elf *self, const unsigned char *desc, size_t size,
+                        struct pyprobe_stapsdt_probe *probe)
+{
+    size_t used = 3 * (size_t)self->address_size;
+    int rc;
+
+    if (size < used)
+        return -EBADMSG;
+    probe->note_pc = read_address(self, desc);
+    probe->note_base = read_address(self, desc + self->address_size);
+    probe->note_semaphore = read_address(self, desc + 2 * self->address_size);
+    rc = take_string(desc, size, &used, &probe->provider);
+    if (rc == 0)
+        rc = take_string(desc, size, &used, &probe->name);
+    if (rc == 0)
+        rc = take_string(desc, size, &used, &probe->args);
+    if (rc != 0)
+        return rc;
+    probe->pc = self->has_base ? relocate(self, probe->note_pc, probe->note_base) : probe->note_pc;
+    probe->semaphore = self->has_base && probe->note_semaphore
+        ? relocate(self, probe->note_semaphore, probe->note_base) : probe->note_semaphore;
+    return 0;
+}
+
+int pyprobe_stapsdt_next(struct pyprobe_stapsdt_iter *it, struct pyprobe_stapsdt_probe *probe)
+{
+    struct pyprobe_elf_note note;
+    int rc;
+
+    if (!it || !probe)
+        return -EINVAL;
+    while ((rc = pyprobe_elf_notes_next(&it->notes, &note)) > 0) {
+        if (!pyprobe_elf_note_is(&note, STAPSDT_OWNER, STAPSDT_NOTE_TYPE))
+            continue;
+        rc = decode_probe(it->notes.elf, note.desc, note.desc_size, probe);
+        return rc == 0 ? 1 : rc;
+    }
+    return rc;
+}

@@ -1,0 +1,51 @@
+/*
+ * elf_private.h - what the reader's three parts (elf_file.c, elf_symbols.c,
+ * elf_notes.c) share: the handle's contents and the section lookup. Users
+ * of the reader include elf_file.h, elf_symbols.h, elf_notes.h instead.
+ */
+#ifndef PYPROBE_ELF_PRIVATE_H
+#define PYPROBE_ELF_PRIVATE_H
+
+#include <gelf.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elf_file.h"
+
+/* A function name read from a string table: a copy that lives as long as
+ * the handle (the tables are read with pread, not mapped). */
+struct name_copy {
+    struct name_copy *next;
+    char text[];
+};
+
+struct pyprobe_elf {
+    Elf *elf;
+    int fd;
+    bool owns_fd;
+    uint64_t file_size;
+    struct name_copy *names;
+    bool msb;               /* big-endian: note descriptors are raw bytes */
+    unsigned address_size;
+    size_t shnum;
+    size_t shstrndx;
+    bool has_base;          /* a .stapsdt.base section exists, at base */
+    uint64_t base;
+};
+
+/* Section header `index`, or NULL. Every header was checked at open. */
+GElf_Shdr *pyprobe_elf_section_header(const struct pyprobe_elf *self, size_t index, GElf_Shdr *shdr);
+/* The first section at index `from` or later called `name`; shnum if none. */
+size_t pyprobe_elf_find_section(const struct pyprobe_elf *self, size_t from, const char *name, GElf_Shdr *shdr);
+
+/* Written so that address + size may overflow without a false match. */
+static inline bool pyprobe_elf_in_range(uint64_t address, uint64_t start, uint64_t size)
+{
+    return address >= start && address - start < size;
+}
+
+/* An integer of `size` bytes (2, 4 or 8) in the file's byte order. */
+uint64_t pyprobe_elf_read_uint(const struct pyprobe_elf *self, const unsigned char *bytes, unsigned size);
+
+#endif /* PYPROBE_ELF_PRIVATE_H */

@@ -258,7 +258,7 @@ static char *write_bytes(const void *bytes, size_t size)
 /* Cuts the file at `path` to `keep` bytes (negative: that many bytes fewer;
  * WHOLE_FILE: not at all), opens it with the reader, and deletes it (the
  * reader keeps its descriptor). Frees path. */
-static int open_and_unlink(char *path, long keep, struct pyprobe_elf **elf)
+static int open_and_unlink(char *path, long keep, struct pyprobe__elf **elf)
 {
     struct stat st;
     int rc;
@@ -268,15 +268,15 @@ static int open_and_unlink(char *path, long keep, struct pyprobe_elf **elf)
         keep += st.st_size;
     if (keep < st.st_size)
         ck_assert_int_eq(truncate(path, keep), 0);
-    rc = pyprobe_elf_open_path(path, elf);
+    rc = pyprobe__elf_open_path(path, elf);
     unlink(path);
     free(path);
     return rc;
 }
 
-static struct pyprobe_elf *open_image(const struct image *im)
+static struct pyprobe__elf *open_image(const struct image *im)
 {
-    struct pyprobe_elf *elf;
+    struct pyprobe__elf *elf;
 
     ck_assert_int_eq(open_and_unlink(write_image(im), WHOLE_FILE, &elf), 0);
     return elf;
@@ -284,14 +284,14 @@ static struct pyprobe_elf *open_image(const struct image *im)
 
 /* Reads every probe (the first `max` into probes): how many, or the first
  * error. */
-static int read_probes(const struct pyprobe_elf *elf, struct pyprobe_stapsdt_probe *probes, int max)
+static int read_probes(const struct pyprobe__elf *elf, struct pyprobe__stapsdt_probe *probes, int max)
 {
-    struct pyprobe_stapsdt_iter it;
-    struct pyprobe_stapsdt_probe probe;
+    struct pyprobe__stapsdt_iter it;
+    struct pyprobe__stapsdt_probe probe;
     int count = 0, rc;
 
-    pyprobe_stapsdt_begin(elf, &it);
-    while ((rc = pyprobe_stapsdt_next(&it, &probe)) > 0) {
+    pyprobe__stapsdt_begin(elf, &it);
+    while ((rc = pyprobe__stapsdt_next(&it, &probe)) > 0) {
         if (count < max)
             probes[count] = probe;
         count++;
@@ -302,13 +302,13 @@ static int read_probes(const struct pyprobe_elf *elf, struct pyprobe_stapsdt_pro
 /* Opening the file and reading all its probes: how many, or the first error. */
 static int scan(char *path, long keep)
 {
-    struct pyprobe_elf *elf;
+    struct pyprobe__elf *elf;
     int rc = open_and_unlink(path, keep, &elf);
 
     if (rc != 0)
         return rc;
     rc = read_probes(elf, NULL, 0);
-    pyprobe_elf_close(elf);
+    pyprobe__elf_close(elf);
     return rc;
 }
 
@@ -335,9 +335,9 @@ END_TEST
 
 START_TEST(missing_file_gives_open_errno)
 {
-    struct pyprobe_elf *elf;
+    struct pyprobe__elf *elf;
 
-    ck_assert_int_eq(pyprobe_elf_open_path("/nonexistent/pyprobe/elf", &elf), -ENOENT);
+    ck_assert_int_eq(pyprobe__elf_open_path("/nonexistent/pyprobe/elf", &elf), -ENOENT);
 }
 END_TEST
 
@@ -411,44 +411,44 @@ END_TEST
 START_TEST(iteration_goes_on_after_a_malformed_descriptor)
 {
     struct image im = new_image(ELFCLASS64, ELFDATA2LSB);
-    struct pyprobe_stapsdt_iter it;
-    struct pyprobe_stapsdt_probe probe;
-    struct pyprobe_elf *elf;
+    struct pyprobe__stapsdt_iter it;
+    struct pyprobe__stapsdt_probe probe;
+    struct pyprobe__elf *elf;
 
     add_probe_note(&im, TEXT_ADDRESS, BASE_ADDRESS, PROBES_ADDRESS, "python", 6);
     add_line_probe(&im, TEXT_ADDRESS + 8, BASE_ADDRESS, PROBES_ADDRESS);
     elf = open_image(&im);
-    pyprobe_stapsdt_begin(elf, &it);
-    ck_assert_int_eq(pyprobe_stapsdt_next(&it, &probe), -EBADMSG);
-    ck_assert_int_eq(pyprobe_stapsdt_next(&it, &probe), 1);
+    pyprobe__stapsdt_begin(elf, &it);
+    ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), -EBADMSG);
+    ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), 1);
     ck_assert_uint_eq(probe.pc, TEXT_ADDRESS + 8);
-    ck_assert_int_eq(pyprobe_stapsdt_next(&it, &probe), 0);
-    pyprobe_elf_close(elf);
+    ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), 0);
+    pyprobe__elf_close(elf);
 }
 END_TEST
 
 START_TEST(broken_note_framing_stops_the_iteration)
 {
     struct image im = new_image(ELFCLASS64, ELFDATA2LSB);
-    struct pyprobe_stapsdt_iter it;
-    struct pyprobe_stapsdt_probe probe;
-    struct pyprobe_elf *elf;
+    struct pyprobe__stapsdt_iter it;
+    struct pyprobe__stapsdt_probe probe;
+    struct pyprobe__elf *elf;
 
     set_note_field(&im, add_line_probe(&im, TEXT_ADDRESS, BASE_ADDRESS, 0), NOTE_DESCSZ, 0x10000);
     add_line_probe(&im, TEXT_ADDRESS + 8, BASE_ADDRESS, 0);
     elf = open_image(&im);
-    pyprobe_stapsdt_begin(elf, &it);
-    ck_assert_int_eq(pyprobe_stapsdt_next(&it, &probe), -EBADMSG);
-    ck_assert_int_eq(pyprobe_stapsdt_next(&it, &probe), -EBADMSG);
-    pyprobe_elf_close(elf);
+    pyprobe__stapsdt_begin(elf, &it);
+    ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), -EBADMSG);
+    ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), -EBADMSG);
+    pyprobe__elf_close(elf);
 }
 END_TEST
 
 START_TEST(notes_of_other_owners_and_types_are_skipped)
 {
     struct image im = new_image(ELFCLASS64, ELFDATA2LSB);
-    struct pyprobe_stapsdt_probe probe;
-    struct pyprobe_elf *elf;
+    struct pyprobe__stapsdt_probe probe;
+    struct pyprobe__elf *elf;
 
     add_note(&im, "GNU", 3, "abcd", 4);
     add_note(&im, "stapsdt", 1, "abcd", 4);
@@ -459,7 +459,7 @@ START_TEST(notes_of_other_owners_and_types_are_skipped)
     ck_assert_str_eq(probe.provider, "python");
     ck_assert_str_eq(probe.name, "line");
     ck_assert_str_eq(probe.args, "-4@%edi");
-    pyprobe_elf_close(elf);
+    pyprobe__elf_close(elf);
 }
 END_TEST
 
@@ -479,19 +479,19 @@ static const struct {
 START_TEST(note_addresses_have_the_files_word_size_and_byte_order)
 {
     struct image im = new_image(layouts[_i].elf_class, layouts[_i].byte_order);
-    struct pyprobe_stapsdt_probe probe;
-    struct pyprobe_elf *elf;
+    struct pyprobe__stapsdt_probe probe;
+    struct pyprobe__elf *elf;
 
     add_line_probe(&im, layouts[_i].pc, BASE_ADDRESS, layouts[_i].semaphore);
     elf = open_image(&im);
-    ck_assert_uint_eq(pyprobe_elf_address_size(elf), word_size(&im));
+    ck_assert_uint_eq(pyprobe__elf_address_size(elf), word_size(&im));
     ck_assert_int_eq(read_probes(elf, &probe, 1), 1);
     ck_assert_uint_eq(probe.note_pc, layouts[_i].pc);
     ck_assert_uint_eq(probe.note_base, BASE_ADDRESS);
     ck_assert_uint_eq(probe.note_semaphore, layouts[_i].semaphore);
     ck_assert_uint_eq(probe.pc, layouts[_i].pc);
     ck_assert_str_eq(probe.args, "-4@%edi");
-    pyprobe_elf_close(elf);
+    pyprobe__elf_close(elf);
 }
 END_TEST
 
@@ -502,8 +502,8 @@ START_TEST(stapsdt_base_moves_pc_and_semaphore)
 {
     struct image im = new_image(_i ? ELFCLASS64 : ELFCLASS32, ELFDATA2LSB);
     uint64_t top = _i ? UINT64_MAX : UINT32_MAX;
-    struct pyprobe_stapsdt_probe probes[4];
-    struct pyprobe_elf *elf;
+    struct pyprobe__stapsdt_probe probes[4];
+    struct pyprobe__elf *elf;
 
     add_line_probe(&im, 0x1100, BASE_ADDRESS - 0x800, 0x3800);
     add_line_probe(&im, 0x1900, BASE_ADDRESS + 0x800, 0x4800);
@@ -519,47 +519,47 @@ START_TEST(stapsdt_base_moves_pc_and_semaphore)
     ck_assert_uint_eq(probes[2].pc, 0x1900);
     ck_assert_uint_eq(probes[2].semaphore, 0);
     ck_assert_uint_eq(probes[3].pc, 0x700);
-    pyprobe_elf_close(elf);
+    pyprobe__elf_close(elf);
 }
 END_TEST
 
 START_TEST(without_stapsdt_base_addresses_are_the_notes)
 {
     struct image im = new_image(ELFCLASS64, ELFDATA2LSB);
-    struct pyprobe_stapsdt_probe probe;
-    struct pyprobe_elf_section section;
-    struct pyprobe_elf *elf;
+    struct pyprobe__stapsdt_probe probe;
+    struct pyprobe__elf_section section;
+    struct pyprobe__elf *elf;
 
     im.base_address = 0;
     add_line_probe(&im, 0x1100, 0x1800, 0x3808);
     elf = open_image(&im);
-    ck_assert_int_eq(pyprobe_elf_section_by_name(elf, ".stapsdt.base", &section), -ENOENT);
+    ck_assert_int_eq(pyprobe__elf_section_by_name(elf, ".stapsdt.base", &section), -ENOENT);
     ck_assert_int_eq(read_probes(elf, &probe, 1), 1);
     ck_assert_uint_eq(probe.pc, 0x1100);
     ck_assert_uint_eq(probe.semaphore, 0x3808);
-    pyprobe_elf_close(elf);
+    pyprobe__elf_close(elf);
 }
 END_TEST
 
 START_TEST(section_at_finds_allocated_sections_only)
 {
     struct image im = new_image(ELFCLASS64, ELFDATA2LSB);
-    struct pyprobe_elf_section section;
-    struct pyprobe_elf_segment segment;
-    struct pyprobe_elf *elf;
+    struct pyprobe__elf_section section;
+    struct pyprobe__elf_segment segment;
+    struct pyprobe__elf *elf;
 
     add_line_probe(&im, TEXT_ADDRESS, BASE_ADDRESS, PROBES_ADDRESS);
     elf = open_image(&im);
-    ck_assert_int_eq(pyprobe_elf_section_at(elf, PROBES_ADDRESS + 15, &section), 0);
+    ck_assert_int_eq(pyprobe__elf_section_at(elf, PROBES_ADDRESS + 15, &section), 0);
     ck_assert_str_eq(section.name, ".probes");
     ck_assert_uint_eq(section.address, PROBES_ADDRESS);
     ck_assert_uint_eq(section.flags & SHF_WRITE, SHF_WRITE);
-    ck_assert_int_eq(pyprobe_elf_section_at(elf, PROBES_ADDRESS + 16, &section), -ENOENT);
+    ck_assert_int_eq(pyprobe__elf_section_at(elf, PROBES_ADDRESS + 16, &section), -ENOENT);
     /* .note.stapsdt has address 0 but is not loaded. */
-    ck_assert_int_eq(pyprobe_elf_section_at(elf, 0, &section), -ENOENT);
-    ck_assert_int_eq(pyprobe_elf_section_by_name(elf, ".note.stapsdt", &section), 0);
-    ck_assert_int_eq(pyprobe_elf_segment_at(elf, PROBES_ADDRESS, &segment), -ENOENT);
-    pyprobe_elf_close(elf);
+    ck_assert_int_eq(pyprobe__elf_section_at(elf, 0, &section), -ENOENT);
+    ck_assert_int_eq(pyprobe__elf_section_by_name(elf, ".note.stapsdt", &section), 0);
+    ck_assert_int_eq(pyprobe__elf_segment_at(elf, PROBES_ADDRESS, &segment), -ENOENT);
+    pyprobe__elf_close(elf);
 }
 END_TEST
 
@@ -573,9 +573,9 @@ struct arg_case {
 
 static void check_args(const char *desc, const struct arg_case *want, int count)
 {
-    struct pyprobe_arg args[PYPROBE_MAX_ARGS];
+    struct pyprobe__arg args[PYPROBE_MAX_ARGS];
 
-    ck_assert_int_eq(pyprobe_parse_args(desc, args), count);
+    ck_assert_int_eq(pyprobe__parse_args(desc, args), count);
     for (int i = 0; i < count; i++) {
         ck_assert_uint_eq(args[i].size, want[i].size);
         ck_assert_int_eq(args[i].is_signed, want[i].is_signed);
@@ -625,11 +625,11 @@ static const char *repeated_args(char *buf, size_t size, int count)
 
 START_TEST(twelve_arguments_parse_and_thirteen_do_not)
 {
-    struct pyprobe_arg args[PYPROBE_MAX_ARGS];
+    struct pyprobe__arg args[PYPROBE_MAX_ARGS];
     char buf[256];
 
-    ck_assert_int_eq(pyprobe_parse_args(repeated_args(buf, sizeof buf, 12), args), 12);
-    ck_assert_int_eq(pyprobe_parse_args(repeated_args(buf, sizeof buf, 13), args), -EINVAL);
+    ck_assert_int_eq(pyprobe__parse_args(repeated_args(buf, sizeof buf, 12), args), 12);
+    ck_assert_int_eq(pyprobe__parse_args(repeated_args(buf, sizeof buf, 13), args), -EINVAL);
 }
 END_TEST
 
@@ -640,9 +640,9 @@ static const char *const bad_descriptions[] = {
 
 START_TEST(malformed_description_is_invalid)
 {
-    struct pyprobe_arg args[PYPROBE_MAX_ARGS];
+    struct pyprobe__arg args[PYPROBE_MAX_ARGS];
 
-    ck_assert_msg(pyprobe_parse_args(bad_descriptions[_i], args) == -EINVAL, "\"%s\" was accepted",
+    ck_assert_msg(pyprobe__parse_args(bad_descriptions[_i], args) == -EINVAL, "\"%s\" was accepted",
                   bad_descriptions[_i]);
 }
 END_TEST
@@ -705,13 +705,13 @@ static const struct expected_probe {
 
 #define MAX_SITES 64
 
-static struct pyprobe_elf *file_elf;
-static struct pyprobe_stapsdt_probe sites[MAX_SITES];
+static struct pyprobe__elf *file_elf;
+static struct pyprobe__stapsdt_probe sites[MAX_SITES];
 static int site_count;
 
 static void open_file(void)
 {
-    ck_assert_int_eq(pyprobe_elf_open_path(file_path, &file_elf), 0);
+    ck_assert_int_eq(pyprobe__elf_open_path(file_path, &file_elf), 0);
     site_count = read_probes(file_elf, sites, MAX_SITES);
     ck_assert_int_ge(site_count, 0);
     ck_assert_int_le(site_count, MAX_SITES);
@@ -719,10 +719,10 @@ static void open_file(void)
 
 static void close_file(void)
 {
-    pyprobe_elf_close(file_elf);
+    pyprobe__elf_close(file_elf);
 }
 
-static const struct expected_probe *expected_for(const struct pyprobe_stapsdt_probe *site)
+static const struct expected_probe *expected_for(const struct pyprobe__stapsdt_probe *site)
 {
     for (int i = 0; i < COUNT(python_d); i++)
         if (strcmp(site->name, python_d[i].name) == 0)
@@ -746,19 +746,19 @@ START_TEST(file_has_each_python_d_probe_exactly_once)
 END_TEST
 
 /* The size as the note writes it: negative when signed. */
-static int signed_size(const struct pyprobe_arg *arg)
+static int signed_size(const struct pyprobe__arg *arg)
 {
     return arg->is_signed ? -(int)arg->size : (int)arg->size;
 }
 
 START_TEST(argument_sizes_follow_the_cpython_contract)
 {
-    struct pyprobe_arg args[PYPROBE_MAX_ARGS];
+    struct pyprobe__arg args[PYPROBE_MAX_ARGS];
 
     for (int i = 0; i < site_count; i++) {
         const struct expected_probe *want = expected_for(&sites[i]);
 
-        ck_assert_msg(pyprobe_parse_args(sites[i].args, args) == want->argc, "%s: \"%s\"", want->name,
+        ck_assert_msg(pyprobe__parse_args(sites[i].args, args) == want->argc, "%s: \"%s\"", want->name,
                       sites[i].args);
         for (int a = 0; a < want->argc; a++)
             ck_assert_msg(signed_size(&args[a]) == want->sizes[a] && !args[a].is_float,
@@ -769,7 +769,7 @@ END_TEST
 
 /* %rdi, %edx, %r8d: what STAP_SDT_ARG_CONSTRAINT=r gives, and what every
  * consumer reads without a memory access. */
-static bool is_plain_register(const struct pyprobe_arg *arg)
+static bool is_plain_register(const struct pyprobe__arg *arg)
 {
     if (arg->operand_length < 3 || arg->operand[0] != '%' || (arg->operand[1] != 'r' && arg->operand[1] != 'e'))
         return false;
@@ -781,10 +781,10 @@ static bool is_plain_register(const struct pyprobe_arg *arg)
 
 START_TEST(every_argument_is_a_plain_register)
 {
-    struct pyprobe_arg args[PYPROBE_MAX_ARGS];
+    struct pyprobe__arg args[PYPROBE_MAX_ARGS];
 
     for (int i = 0; i < site_count; i++) {
-        int count = pyprobe_parse_args(sites[i].args, args);
+        int count = pyprobe__parse_args(sites[i].args, args);
 
         ck_assert_int_ge(count, 0);
         for (int a = 0; a < count; a++)
@@ -795,13 +795,13 @@ END_TEST
 
 START_TEST(semaphores_are_distinct_counters_inside_probes)
 {
-    struct pyprobe_elf_section section;
+    struct pyprobe__elf_section section;
 
     for (int i = 0; i < site_count; i++) {
         uint64_t semaphore = sites[i].semaphore;
 
         ck_assert_msg(semaphore != 0, "%s has no semaphore", sites[i].name);
-        ck_assert_int_eq(pyprobe_elf_section_at(file_elf, semaphore, &section), 0);
+        ck_assert_int_eq(pyprobe__elf_section_at(file_elf, semaphore, &section), 0);
         ck_assert_str_eq(section.name, ".probes");
         ck_assert_uint_le(semaphore + 2, section.address + section.size);
         for (int j = 0; j < i; j++)
@@ -834,11 +834,11 @@ END_TEST
 
 START_TEST(probes_section_is_in_a_writable_non_executable_segment)
 {
-    struct pyprobe_elf_section section;
-    struct pyprobe_elf_segment segment;
+    struct pyprobe__elf_section section;
+    struct pyprobe__elf_segment segment;
 
-    ck_assert_int_eq(pyprobe_elf_section_by_name(file_elf, ".probes", &section), 0);
-    ck_assert_int_eq(pyprobe_elf_segment_at(file_elf, section.address, &segment), 0);
+    ck_assert_int_eq(pyprobe__elf_section_by_name(file_elf, ".probes", &section), 0);
+    ck_assert_int_eq(pyprobe__elf_segment_at(file_elf, section.address, &segment), 0);
     ck_assert_uint_le(section.address + section.size, segment.address + segment.size);
     ck_assert_uint_eq(segment.flags & (PF_W | PF_X), PF_W);
 }
@@ -848,9 +848,9 @@ END_TEST
  * so the notes' base is the section's address and nothing moves. */
 START_TEST(stapsdt_base_exists_where_the_notes_say)
 {
-    struct pyprobe_elf_section base;
+    struct pyprobe__elf_section base;
 
-    ck_assert_int_eq(pyprobe_elf_section_by_name(file_elf, ".stapsdt.base", &base), 0);
+    ck_assert_int_eq(pyprobe__elf_section_by_name(file_elf, ".stapsdt.base", &base), 0);
     ck_assert_uint_eq(base.size, 1);
     ck_assert_uint_eq(base.flags & SHF_ALLOC, SHF_ALLOC);
     for (int i = 0; i < site_count; i++) {
@@ -880,7 +880,7 @@ START_TEST(each_site_is_in_its_fire_function)
     const char *function;
 
     for (int i = 0; i < site_count; i++) {
-        ck_assert_int_eq(pyprobe_elf_function_at(file_elf, sites[i].pc, &function), 0);
+        ck_assert_int_eq(pyprobe__elf_function_at(file_elf, sites[i].pc, &function), 0);
         ck_assert_str_eq(function, fire_function_of(sites[i].name, want, sizeof want));
     }
 }
@@ -942,7 +942,7 @@ static int readelf_notes(struct note_text *notes, int max)
     return count;
 }
 
-static struct note_text note_of(const struct pyprobe_stapsdt_probe *site)
+static struct note_text note_of(const struct pyprobe__stapsdt_probe *site)
 {
     struct note_text note = {.pc = site->note_pc, .base = site->note_base, .semaphore = site->note_semaphore};
 

@@ -16,7 +16,7 @@
 
 /* libelf does not say why elf_begin() fails; checking the identification
  * first tells "not an ELF file" (-ENOEXEC) from "a broken one" (-EBADMSG). */
-static int check_ident(int fd, struct pyprobe_elf *self)
+static int check_ident(int fd, struct pyprobe__elf *self)
 {
     unsigned char ident[EI_NIDENT];
     ssize_t got = pread(fd, ident, sizeof ident, 0);
@@ -34,7 +34,7 @@ static int check_ident(int fd, struct pyprobe_elf *self)
     return 0;
 }
 
-GElf_Shdr *pyprobe_elf_section_header(const struct pyprobe_elf *self, size_t index, GElf_Shdr *shdr)
+GElf_Shdr *pyprobe__elf_section_header(const struct pyprobe__elf *self, size_t index, GElf_Shdr *shdr)
 {
     Elf_Scn *scn = elf_getscn(self->elf, index);
 
@@ -42,17 +42,17 @@ GElf_Shdr *pyprobe_elf_section_header(const struct pyprobe_elf *self, size_t ind
 }
 
 /* A section name that cannot be read is no name: it just matches nothing. */
-static const char *section_name(const struct pyprobe_elf *self, const GElf_Shdr *shdr)
+static const char *section_name(const struct pyprobe__elf *self, const GElf_Shdr *shdr)
 {
     const char *name = elf_strptr(self->elf, self->shstrndx, shdr->sh_name);
 
     return name ? name : "";
 }
 
-size_t pyprobe_elf_find_section(const struct pyprobe_elf *self, size_t from, const char *name, GElf_Shdr *shdr)
+size_t pyprobe__elf_find_section(const struct pyprobe__elf *self, size_t from, const char *name, GElf_Shdr *shdr)
 {
     for (size_t index = from; index < self->shnum; index++)
-        if (pyprobe_elf_section_header(self, index, shdr) && strcmp(section_name(self, shdr), name) == 0)
+        if (pyprobe__elf_section_header(self, index, shdr) && strcmp(section_name(self, shdr), name) == 0)
             return index;
     return self->shnum;
 }
@@ -64,7 +64,7 @@ static bool table_fits(uint64_t offset, uint64_t entry_size, uint64_t count, uin
 
 /* The section count the ELF header declares. 0 with a table offset means
  * the count is in section header 0 (libelf's count), which must exist. */
-static uint64_t declared_sections(const struct pyprobe_elf *self, const GElf_Ehdr *ehdr)
+static uint64_t declared_sections(const struct pyprobe__elf *self, const GElf_Ehdr *ehdr)
 {
     if (ehdr->e_shnum != 0 || ehdr->e_shoff == 0)
         return ehdr->e_shnum;
@@ -74,7 +74,7 @@ static uint64_t declared_sections(const struct pyprobe_elf *self, const GElf_Ehd
 /* libelf quietly drops header tables, or their entries, that lie past the
  * end of the file: a cut file would read as one without sections (so
  * without probes) or segments. */
-static int check_tables(struct pyprobe_elf *self, const GElf_Ehdr *ehdr)
+static int check_tables(struct pyprobe__elf *self, const GElf_Ehdr *ehdr)
 {
     struct stat st;
     size_t phnum;
@@ -96,7 +96,7 @@ static int check_tables(struct pyprobe_elf *self, const GElf_Ehdr *ehdr)
 
 /* Reads what every query needs, and checks every header now, so that later
  * lookups never meet a broken one. */
-static int load_headers(struct pyprobe_elf *self)
+static int load_headers(struct pyprobe__elf *self)
 {
     GElf_Ehdr ehdr;
     GElf_Shdr shdr;
@@ -110,16 +110,16 @@ static int load_headers(struct pyprobe_elf *self)
     if (rc != 0)
         return rc;
     for (size_t index = 1; index < self->shnum; index++)
-        if (!pyprobe_elf_section_header(self, index, &shdr))
+        if (!pyprobe__elf_section_header(self, index, &shdr))
             return -EBADMSG;
-    self->has_base = pyprobe_elf_find_section(self, 1, ".stapsdt.base", &shdr) < self->shnum;
+    self->has_base = pyprobe__elf_find_section(self, 1, ".stapsdt.base", &shdr) < self->shnum;
     self->base = self->has_base ? shdr.sh_addr : 0;
     return 0;
 }
 
-int pyprobe_elf_open_fd(int fd, struct pyprobe_elf **out)
+int pyprobe__elf_open_fd(int fd, struct pyprobe__elf **out)
 {
-    struct pyprobe_elf *self;
+    struct pyprobe__elf *self;
     int rc;
 
     if (!out)
@@ -137,7 +137,7 @@ int pyprobe_elf_open_fd(int fd, struct pyprobe_elf **out)
         rc = self->elf ? load_headers(self) : -EBADMSG;
     }
     if (rc != 0) {
-        pyprobe_elf_close(self);
+        pyprobe__elf_close(self);
         return rc;
     }
     *out = self;
@@ -157,7 +157,7 @@ static int check_regular(int fd)
     return S_ISREG(st.st_mode) ? 0 : -ENOEXEC;
 }
 
-int pyprobe_elf_open_path(const char *path, struct pyprobe_elf **out)
+int pyprobe__elf_open_path(const char *path, struct pyprobe__elf **out)
 {
     int fd, rc;
 
@@ -169,7 +169,7 @@ int pyprobe_elf_open_path(const char *path, struct pyprobe_elf **out)
         return -errno;
     rc = check_regular(fd);
     if (rc == 0)
-        rc = pyprobe_elf_open_fd(fd, out);
+        rc = pyprobe__elf_open_fd(fd, out);
     if (rc != 0) {
         close(fd);
         return rc;
@@ -178,7 +178,7 @@ int pyprobe_elf_open_path(const char *path, struct pyprobe_elf **out)
     return 0;
 }
 
-void pyprobe_elf_close(struct pyprobe_elf *self)
+void pyprobe__elf_close(struct pyprobe__elf *self)
 {
     if (!self)
         return;
@@ -194,14 +194,14 @@ void pyprobe_elf_close(struct pyprobe_elf *self)
     free(self);
 }
 
-unsigned pyprobe_elf_address_size(const struct pyprobe_elf *self)
+unsigned pyprobe__elf_address_size(const struct pyprobe__elf *self)
 {
     return self->address_size;
 }
 
 /* ---- sections and segments ---- */
 
-static void describe_section(const struct pyprobe_elf *self, const GElf_Shdr *shdr, struct pyprobe_elf_section *out)
+static void describe_section(const struct pyprobe__elf *self, const GElf_Shdr *shdr, struct pyprobe__elf_section *out)
 {
     out->name = section_name(self, shdr);
     out->address = shdr->sh_addr;
@@ -209,13 +209,13 @@ static void describe_section(const struct pyprobe_elf *self, const GElf_Shdr *sh
     out->flags = shdr->sh_flags;
 }
 
-int pyprobe_elf_section_by_name(const struct pyprobe_elf *self, const char *name, struct pyprobe_elf_section *out)
+int pyprobe__elf_section_by_name(const struct pyprobe__elf *self, const char *name, struct pyprobe__elf_section *out)
 {
     GElf_Shdr shdr;
 
     if (!self || !name || !out)
         return -EINVAL;
-    if (pyprobe_elf_find_section(self, 1, name, &shdr) == self->shnum)
+    if (pyprobe__elf_find_section(self, 1, name, &shdr) == self->shnum)
         return -ENOENT;
     describe_section(self, &shdr, out);
     return 0;
@@ -226,17 +226,17 @@ int pyprobe_elf_section_by_name(const struct pyprobe_elf *self, const char *name
 static bool section_holds(const GElf_Shdr *shdr, uint64_t address)
 {
     return (shdr->sh_flags & SHF_ALLOC) && !(shdr->sh_flags & SHF_TLS) &&
-           pyprobe_elf_in_range(address, shdr->sh_addr, shdr->sh_size);
+           pyprobe__elf_in_range(address, shdr->sh_addr, shdr->sh_size);
 }
 
-int pyprobe_elf_section_at(const struct pyprobe_elf *self, uint64_t address, struct pyprobe_elf_section *out)
+int pyprobe__elf_section_at(const struct pyprobe__elf *self, uint64_t address, struct pyprobe__elf_section *out)
 {
     GElf_Shdr shdr;
 
     if (!self || !out)
         return -EINVAL;
     for (size_t index = 1; index < self->shnum; index++) {
-        if (pyprobe_elf_section_header(self, index, &shdr) && section_holds(&shdr, address)) {
+        if (pyprobe__elf_section_header(self, index, &shdr) && section_holds(&shdr, address)) {
             describe_section(self, &shdr, out);
             return 0;
         }
@@ -246,7 +246,7 @@ int pyprobe_elf_section_at(const struct pyprobe_elf *self, uint64_t address, str
 
 /* The first PT_LOAD segment holding `address`, or the first of all when
  * `any`. */
-static int find_segment(const struct pyprobe_elf *self, uint64_t address, bool any, struct pyprobe_elf_segment *out)
+static int find_segment(const struct pyprobe__elf *self, uint64_t address, bool any, struct pyprobe__elf_segment *out)
 {
     size_t count;
     GElf_Phdr phdr;
@@ -258,8 +258,8 @@ static int find_segment(const struct pyprobe_elf *self, uint64_t address, bool a
     for (size_t index = 0; index < count; index++) {
         if (!gelf_getphdr(self->elf, (int)index, &phdr))
             return -EBADMSG;
-        if (phdr.p_type == PT_LOAD && (any || pyprobe_elf_in_range(address, phdr.p_vaddr, phdr.p_memsz))) {
-            *out = (struct pyprobe_elf_segment){
+        if (phdr.p_type == PT_LOAD && (any || pyprobe__elf_in_range(address, phdr.p_vaddr, phdr.p_memsz))) {
+            *out = (struct pyprobe__elf_segment){
                 .address = phdr.p_vaddr, .size = phdr.p_memsz, .flags = phdr.p_flags, .offset = phdr.p_offset};
             return 0;
         }
@@ -267,19 +267,19 @@ static int find_segment(const struct pyprobe_elf *self, uint64_t address, bool a
     return -ENOENT;
 }
 
-int pyprobe_elf_segment_at(const struct pyprobe_elf *self, uint64_t address, struct pyprobe_elf_segment *out)
+int pyprobe__elf_segment_at(const struct pyprobe__elf *self, uint64_t address, struct pyprobe__elf_segment *out)
 {
     return find_segment(self, address, false, out);
 }
 
-int pyprobe_elf_first_segment(const struct pyprobe_elf *self, struct pyprobe_elf_segment *out)
+int pyprobe__elf_first_segment(const struct pyprobe__elf *self, struct pyprobe__elf_segment *out)
 {
     return find_segment(self, 0, true, out);
 }
 
 /* An integer of `size` bytes (2, 4 or 8) in the file's byte order. Hot:
  * a big symbol table has tens of thousands of entries to decode. */
-uint64_t pyprobe_elf_read_uint(const struct pyprobe_elf *self, const unsigned char *bytes, unsigned size)
+uint64_t pyprobe__elf_read_uint(const struct pyprobe__elf *self, const unsigned char *bytes, unsigned size)
 {
     bool swap = self->msb != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
     uint16_t u16;

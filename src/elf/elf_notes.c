@@ -16,19 +16,19 @@
 
 /* The next non-empty note section called `name` at index `from` or later;
  * shnum if none. */
-static size_t next_note_section(const struct pyprobe_elf *self, const char *name, size_t from)
+static size_t next_note_section(const struct pyprobe__elf *self, const char *name, size_t from)
 {
     GElf_Shdr shdr;
     size_t index;
 
-    for (index = pyprobe_elf_find_section(self, from, name, &shdr); index < self->shnum;
-         index = pyprobe_elf_find_section(self, index + 1, name, &shdr))
+    for (index = pyprobe__elf_find_section(self, from, name, &shdr); index < self->shnum;
+         index = pyprobe__elf_find_section(self, index + 1, name, &shdr))
         if (shdr.sh_type == SHT_NOTE && shdr.sh_size > 0)
             break;
     return index;
 }
 
-void pyprobe_elf_notes_begin(const struct pyprobe_elf *elf, const char *section_name, struct pyprobe_elf_note_iter *it)
+void pyprobe__elf_notes_begin(const struct pyprobe__elf *elf, const char *section_name, struct pyprobe__elf_note_iter *it)
 {
     it->elf = elf;
     it->section_name = section_name;
@@ -38,7 +38,7 @@ void pyprobe_elf_notes_begin(const struct pyprobe_elf *elf, const char *section_
 
 /* The note section the iterator is in, moving on to the next one when this
  * one is done: 1 and *data, 0 at the end, -EBADMSG if it cannot be read. */
-static int current_notes(struct pyprobe_elf_note_iter *it, Elf_Data **data)
+static int current_notes(struct pyprobe__elf_note_iter *it, Elf_Data **data)
 {
     while (it->section < it->elf->shnum) {
         *data = elf_getdata(elf_getscn(it->elf->elf, it->section), NULL);
@@ -52,7 +52,7 @@ static int current_notes(struct pyprobe_elf_note_iter *it, Elf_Data **data)
     return 0;
 }
 
-int pyprobe_elf_notes_next(struct pyprobe_elf_note_iter *it, struct pyprobe_elf_note *note)
+int pyprobe__elf_notes_next(struct pyprobe__elf_note_iter *it, struct pyprobe__elf_note *note)
 {
     Elf_Data *data;
     GElf_Nhdr nhdr;
@@ -69,13 +69,13 @@ int pyprobe_elf_notes_next(struct pyprobe_elf_note_iter *it, struct pyprobe_elf_
     if (next == 0)
         return -EBADMSG;
     it->offset = next;
-    *note = (struct pyprobe_elf_note){
+    *note = (struct pyprobe__elf_note){
         .owner = (const char *)data->d_buf + name_offset, .owner_size = nhdr.n_namesz, .type = nhdr.n_type,
         .desc = (const unsigned char *)data->d_buf + desc_offset, .desc_size = nhdr.n_descsz};
     return 1;
 }
 
-bool pyprobe_elf_note_is(const struct pyprobe_elf_note *note, const char *owner, uint32_t type)
+bool pyprobe__elf_note_is(const struct pyprobe__elf_note *note, const char *owner, uint32_t type)
 {
     size_t size = strlen(owner) + 1;
 
@@ -84,16 +84,16 @@ bool pyprobe_elf_note_is(const struct pyprobe_elf_note *note, const char *owner,
 
 /* ---- stapsdt notes ---- */
 
-void pyprobe_stapsdt_begin(const struct pyprobe_elf *elf, struct pyprobe_stapsdt_iter *it)
+void pyprobe__stapsdt_begin(const struct pyprobe__elf *elf, struct pyprobe__stapsdt_iter *it)
 {
-    pyprobe_elf_notes_begin(elf, ".note.stapsdt", &it->notes);
+    pyprobe__elf_notes_begin(elf, ".note.stapsdt", &it->notes);
 }
 
 /* libelf translates the note headers but not the descriptors: the addresses
  * are read in the file's byte order. */
-static uint64_t read_address(const struct pyprobe_elf *self, const unsigned char *bytes)
+static uint64_t read_address(const struct pyprobe__elf *self, const unsigned char *bytes)
 {
-    return pyprobe_elf_read_uint(self, bytes, self->address_size);
+    return pyprobe__elf_read_uint(self, bytes, self->address_size);
 }
 
 /* Takes the NUL-terminated string at *used, and moves *used past it. */
@@ -112,15 +112,15 @@ static int take_string(const unsigned char *desc, size_t size, size_t *used, con
 /* The .stapsdt.base rule: the site moved as far as the base section did
  * since the note was written (prelinking). Addresses wrap at the ELF's
  * address size. */
-static uint64_t relocate(const struct pyprobe_elf *self, uint64_t address, uint64_t note_base)
+static uint64_t relocate(const struct pyprobe__elf *self, uint64_t address, uint64_t note_base)
 {
     uint64_t moved = address + (self->base - note_base);
 
     return self->address_size == 4 ? (moved & UINT32_MAX) : moved;
 }
 
-static int decode_probe(const struct pyprobe_elf *self, const unsigned char *desc, size_t size,
-                        struct pyprobe_stapsdt_probe *probe)
+static int decode_probe(const struct pyprobe__elf *self, const unsigned char *desc, size_t size,
+                        struct pyprobe__stapsdt_probe *probe)
 {
     size_t used = 3 * (size_t)self->address_size;
     int rc;
@@ -143,15 +143,15 @@ static int decode_probe(const struct pyprobe_elf *self, const unsigned char *des
     return 0;
 }
 
-int pyprobe_stapsdt_next(struct pyprobe_stapsdt_iter *it, struct pyprobe_stapsdt_probe *probe)
+int pyprobe__stapsdt_next(struct pyprobe__stapsdt_iter *it, struct pyprobe__stapsdt_probe *probe)
 {
-    struct pyprobe_elf_note note;
+    struct pyprobe__elf_note note;
     int rc;
 
     if (!it || !probe)
         return -EINVAL;
-    while ((rc = pyprobe_elf_notes_next(&it->notes, &note)) > 0) {
-        if (!pyprobe_elf_note_is(&note, STAPSDT_OWNER, STAPSDT_NOTE_TYPE))
+    while ((rc = pyprobe__elf_notes_next(&it->notes, &note)) > 0) {
+        if (!pyprobe__elf_note_is(&note, STAPSDT_OWNER, STAPSDT_NOTE_TYPE))
             continue;
         rc = decode_probe(it->notes.elf, note.desc, note.desc_size, probe);
         return rc == 0 ? 1 : rc;

@@ -2,18 +2,18 @@
  * elf_notes.h - the notes of an ELF file (elf_file.h): those of any note
  * section, and the stapsdt notes that describe USDT probe sites.
  *
- *     struct pyprobe_stapsdt_iter it;
- *     struct pyprobe_stapsdt_probe probe;
+ *     struct pyprobe__stapsdt_iter it;
+ *     struct pyprobe__stapsdt_probe probe;
  *
- *     pyprobe_stapsdt_begin(elf, &it);
- *     while ((rc = pyprobe_stapsdt_next(&it, &probe)) > 0)
+ *     pyprobe__stapsdt_begin(elf, &it);
+ *     while ((rc = pyprobe__stapsdt_next(&it, &probe)) > 0)
  *         ...probe.provider, probe.name, probe.pc...;
  *
  * The errors, besides elf_file.h's: -EBADMSG for a note that runs past its
  * section, a stapsdt descriptor shorter than its three addresses, or one of
  * its strings without a terminating NUL. A file without a `.note.stapsdt`
  * section is not an error: it has no probes. Strings point into the file's
- * data and live until pyprobe_elf_close().
+ * data and live until pyprobe__elf_close().
  */
 #ifndef PYPROBE_ELF_NOTES_H
 #define PYPROBE_ELF_NOTES_H
@@ -27,7 +27,7 @@
 /* ---- notes of any section ---- */
 
 /* One note, as found in a note section. */
-struct pyprobe_elf_note {
+struct pyprobe__elf_note {
     const char *owner;          /* the note's name: n_namesz bytes, */
     size_t owner_size;          /* its NUL included when it has one */
     uint32_t type;
@@ -36,23 +36,23 @@ struct pyprobe_elf_note {
 };
 
 /* Where an iteration over the notes of the sections called `section_name`
- * stands; fill it with pyprobe_elf_notes_begin(). */
-struct pyprobe_elf_note_iter {
-    const struct pyprobe_elf *elf;
+ * stands; fill it with pyprobe__elf_notes_begin(). */
+struct pyprobe__elf_note_iter {
+    const struct pyprobe__elf *elf;
     const char *section_name;
     size_t section; /* index of the current section, shnum after the last */
     size_t offset;  /* of the next note in it */
 };
 
-void pyprobe_elf_notes_begin(const struct pyprobe_elf *elf, const char *section_name,
-                             struct pyprobe_elf_note_iter *it);
+void pyprobe__elf_notes_begin(const struct pyprobe__elf *elf, const char *section_name,
+                             struct pyprobe__elf_note_iter *it);
 /* Fills `note` with the next note of every non-empty SHT_NOTE section of
  * that name, in file order: 1, or 0 at the end. A note that does not fit in
  * what is left of its section gives -EBADMSG, now and on every further call
  * (the notes after it cannot be framed). */
-int pyprobe_elf_notes_next(struct pyprobe_elf_note_iter *it, struct pyprobe_elf_note *note);
+int pyprobe__elf_notes_next(struct pyprobe__elf_note_iter *it, struct pyprobe__elf_note *note);
 /* Whether the note's owner is the NUL-terminated `owner` and its type `type`. */
-bool pyprobe_elf_note_is(const struct pyprobe_elf_note *note, const char *owner, uint32_t type);
+bool pyprobe__elf_note_is(const struct pyprobe__elf_note *note, const char *owner, uint32_t type);
 
 /* ---- the stapsdt notes ---- */
 
@@ -61,7 +61,7 @@ bool pyprobe_elf_note_is(const struct pyprobe_elf_note *note, const char *owner,
  * file's address space: the note's values moved by the `.stapsdt.base` rule
  * (+ base section address - note_base; a zero semaphore stays 0; without a
  * `.stapsdt.base` section they are the note's values). */
-struct pyprobe_stapsdt_probe {
+struct pyprobe__stapsdt_probe {
     const char *provider;
     const char *name;       /* as in the note: function__entry */
     const char *args;       /* argument description, "" when none */
@@ -72,16 +72,16 @@ struct pyprobe_stapsdt_probe {
     uint64_t note_semaphore;
 };
 
-/* Where an iteration stands; fill it with pyprobe_stapsdt_begin(). */
-struct pyprobe_stapsdt_iter {
-    struct pyprobe_elf_note_iter notes; /* of the .note.stapsdt sections */
+/* Where an iteration stands; fill it with pyprobe__stapsdt_begin(). */
+struct pyprobe__stapsdt_iter {
+    struct pyprobe__elf_note_iter notes; /* of the .note.stapsdt sections */
 };
 
-void pyprobe_stapsdt_begin(const struct pyprobe_elf *elf, struct pyprobe_stapsdt_iter *it);
+void pyprobe__stapsdt_begin(const struct pyprobe__elf *elf, struct pyprobe__stapsdt_iter *it);
 /* Fills `probe` with the next probe site, in file order: returns 1, or 0 at
  * the end. On -EBADMSG for a malformed descriptor the iterator has moved
  * past that note, so a lenient caller may go on; a note whose size breaks
  * the section's framing returns -EBADMSG on every further call. */
-int pyprobe_stapsdt_next(struct pyprobe_stapsdt_iter *it, struct pyprobe_stapsdt_probe *probe);
+int pyprobe__stapsdt_next(struct pyprobe__stapsdt_iter *it, struct pyprobe__stapsdt_probe *probe);
 
 #endif /* PYPROBE_ELF_NOTES_H */

@@ -20,7 +20,7 @@ struct name_copy {
     char text[];
 };
 
-struct pyprobe_elf {
+struct pyprobe__elf {
     Elf *elf;
     int fd;
     bool owns_fd;
@@ -35,17 +35,17 @@ struct pyprobe_elf {
 };
 
 /* Section header `index`, or NULL. Every header was checked at open. */
-GElf_Shdr *pyprobe_elf_section_header(const struct pyprobe_elf *self, size_t index, GElf_Shdr *shdr);
+GElf_Shdr *pyprobe__elf_section_header(const struct pyprobe__elf *self, size_t index, GElf_Shdr *shdr);
 /* The first section at index `from` or later called `name`; shnum if none. */
-size_t pyprobe_elf_find_section(const struct pyprobe_elf *self, size_t from, const char *name, GElf_Shdr *shdr);
+size_t pyprobe__elf_find_section(const struct pyprobe__elf *self, size_t from, const char *name, GElf_Shdr *shdr);
 
 /* Written so that address + size may overflow without a false match. */
-static inline bool pyprobe_elf_in_range(uint64_t address, uint64_t start, uint64_t size)
+static inline bool pyprobe__elf_in_range(uint64_t address, uint64_t start, uint64_t size)
 {
     return address >= start && address - start < size;
 }
 
 /* An integer of `size` bytes (2, 4 or 8) in the file's byte order. */
-uint64_t pyprobe_elf_read_uint(const struct pyprobe_elf *self, const unsigned char *bytes, unsigned size);
+uint64_t pyprobe__elf_read_uint(const struct pyprobe__elf *self, const unsigned char *bytes, unsigned size);
 
 #endif /* PYPROBE_ELF_PRIVATE_H */

@@ -15,25 +15,25 @@ struct symbol {
     uint64_t name, value, size;
 };
 
-static size_t symbol_size(const struct pyprobe_elf *self)
+static size_t symbol_size(const struct pyprobe__elf *self)
 {
     return self->address_size == 8 ? 24 : 16;
 }
 
 /* Decodes a function symbol: false for any other, after a look at its type
  * alone (most symbols are not functions). */
-static bool decode_function(const struct pyprobe_elf *self, const unsigned char *raw, struct symbol *sym)
+static bool decode_function(const struct pyprobe__elf *self, const unsigned char *raw, struct symbol *sym)
 {
     bool wide = self->address_size == 8;
     int type = GELF_ST_TYPE(raw[wide ? 4 : 12]);
 
     if (type != STT_FUNC && type != STT_GNU_IFUNC)
         return false;
-    if (pyprobe_elf_read_uint(self, raw + (wide ? 6 : 14), 2) == SHN_UNDEF)
+    if (pyprobe__elf_read_uint(self, raw + (wide ? 6 : 14), 2) == SHN_UNDEF)
         return false;
-    sym->name = pyprobe_elf_read_uint(self, raw, 4);
-    sym->value = pyprobe_elf_read_uint(self, raw + (wide ? 8 : 4), self->address_size);
-    sym->size = pyprobe_elf_read_uint(self, raw + (wide ? 16 : 8), self->address_size);
+    sym->name = pyprobe__elf_read_uint(self, raw, 4);
+    sym->value = pyprobe__elf_read_uint(self, raw + (wide ? 8 : 4), self->address_size);
+    sym->size = pyprobe__elf_read_uint(self, raw + (wide ? 16 : 8), self->address_size);
     return sym->size > 0;
 }
 
@@ -42,7 +42,7 @@ struct file_range {
     uint64_t offset, size;
 };
 
-static bool file_range_of(const struct pyprobe_elf *self, const GElf_Shdr *shdr, struct file_range *out)
+static bool file_range_of(const struct pyprobe__elf *self, const GElf_Shdr *shdr, struct file_range *out)
 {
     if (shdr->sh_type == SHT_NOBITS || (shdr->sh_flags & SHF_COMPRESSED) || shdr->sh_offset > self->file_size ||
         shdr->sh_size > self->file_size - shdr->sh_offset)
@@ -56,7 +56,7 @@ static bool file_range_of(const struct pyprobe_elf *self, const GElf_Shdr *shdr,
 
 /* Copies the NUL-terminated string at `offset` of the string table into a
  * name owned by the handle; NULL if it is not NUL-terminated in its table. */
-static const char *copy_name(struct pyprobe_elf *self, const struct file_range *table, uint64_t offset)
+static const char *copy_name(struct pyprobe__elf *self, const struct file_range *table, uint64_t offset)
 {
     uint64_t left = offset < table->size ? table->size - offset : 0;
     size_t got = 0;
@@ -151,13 +151,13 @@ static size_t first_at_or_above(const struct lookup *lookup, uint64_t address)
 
 /* Names the wanted addresses `sym` holds that have no name yet: the first
  * symbol in table order wins, as in one lookup at a time. */
-static void name_addresses(struct pyprobe_elf *self, struct lookup *lookup, const struct symbol *sym,
+static void name_addresses(struct pyprobe__elf *self, struct lookup *lookup, const struct symbol *sym,
                            const struct file_range *strings)
 {
     const char *name = NULL;
 
     for (size_t i = first_at_or_above(lookup, sym->value);
-         i < lookup->count && pyprobe_elf_in_range(lookup->wanted[i].address, sym->value, sym->size); i++) {
+         i < lookup->count && pyprobe__elf_in_range(lookup->wanted[i].address, sym->value, sym->size); i++) {
         const char **slot = &lookup->names[lookup->wanted[i].index];
 
         if (*slot)
@@ -175,7 +175,7 @@ enum { SYMBOL_CHUNK = 65536 };
 
 /* One pass over the symbol table in section `index`, SYMBOL_CHUNK bytes at
  * a time. A table cut short by the file's end is read as far as it goes. */
-static int scan_symbols(struct pyprobe_elf *self, struct lookup *lookup, const GElf_Shdr *shdr,
+static int scan_symbols(struct pyprobe__elf *self, struct lookup *lookup, const GElf_Shdr *shdr,
                         unsigned char *chunk)
 {
     size_t entry = symbol_size(self);
@@ -184,7 +184,7 @@ static int scan_symbols(struct pyprobe_elf *self, struct lookup *lookup, const G
     struct file_range symbols, strings;
 
     if (shdr->sh_entsize != entry || !file_range_of(self, shdr, &symbols) ||
-        !pyprobe_elf_section_header(self, shdr->sh_link, &strtab) || !file_range_of(self, &strtab, &strings))
+        !pyprobe__elf_section_header(self, shdr->sh_link, &strtab) || !file_range_of(self, &strtab, &strings))
         return 0;
     for (uint64_t done = 0; done < symbols.size / entry; done += per_chunk) {
         ssize_t got = pread(self->fd, chunk, per_chunk * entry, (off_t)(symbols.offset + done * entry));
@@ -202,7 +202,7 @@ static int scan_symbols(struct pyprobe_elf *self, struct lookup *lookup, const G
     return 0;
 }
 
-static int scan_tables(struct pyprobe_elf *self, struct lookup *lookup, uint32_t type)
+static int scan_tables(struct pyprobe__elf *self, struct lookup *lookup, uint32_t type)
 {
     unsigned char *chunk = malloc(SYMBOL_CHUNK);
     GElf_Shdr shdr;
@@ -211,17 +211,17 @@ static int scan_tables(struct pyprobe_elf *self, struct lookup *lookup, uint32_t
     if (!chunk)
         return -ENOMEM;
     for (size_t index = 1; index < self->shnum && rc == 0 && lookup->unnamed > 0; index++)
-        if (pyprobe_elf_section_header(self, index, &shdr) && shdr.sh_type == type)
+        if (pyprobe__elf_section_header(self, index, &shdr) && shdr.sh_type == type)
             rc = scan_symbols(self, lookup, &shdr, chunk);
     free(chunk);
     return rc;
 }
 
-int pyprobe_elf_functions_at(const struct pyprobe_elf *elf, const uint64_t *addresses, size_t count,
+int pyprobe__elf_functions_at(const struct pyprobe__elf *elf, const uint64_t *addresses, size_t count,
                              const char **names)
 {
     /* The handle's name list grows: the handle is logically const. */
-    struct pyprobe_elf *self = (struct pyprobe_elf *)elf;
+    struct pyprobe__elf *self = (struct pyprobe__elf *)elf;
     struct lookup lookup = {.count = count, .unnamed = count, .names = names};
     int rc;
 
@@ -249,14 +249,14 @@ int pyprobe_elf_functions_at(const struct pyprobe_elf *elf, const uint64_t *addr
     return rc == -ENOMEM ? rc : 0;
 }
 
-int pyprobe_elf_function_at(const struct pyprobe_elf *self, uint64_t address, const char **name)
+int pyprobe__elf_function_at(const struct pyprobe__elf *self, uint64_t address, const char **name)
 {
     const char *found;
     int rc;
 
     if (!self || !name)
         return -EINVAL;
-    rc = pyprobe_elf_functions_at(self, &address, 1, &found);
+    rc = pyprobe__elf_functions_at(self, &address, 1, &found);
     if (rc != 0)
         return rc;
     if (!found)

@@ -4,10 +4,10 @@
  *
  *     const char *name;
  *
- *     if (pyprobe_elf_function_at(elf, probe.pc, &name) == 0)
+ *     if (pyprobe__elf_function_at(elf, probe.pc, &name) == 0)
  *         ...name...;
  *
- * Names live until pyprobe_elf_close().
+ * Names live until pyprobe__elf_close().
  */
 #ifndef PYPROBE_ELF_SYMBOLS_H
 #define PYPROBE_ELF_SYMBOLS_H
@@ -19,13 +19,13 @@
 
 /* The name of the function symbol (.symtab, else .dynsym) whose range holds
  * `address`. -ENOENT if none. */
-int pyprobe_elf_function_at(const struct pyprobe_elf *elf, uint64_t address, const char **name);
+int pyprobe__elf_function_at(const struct pyprobe__elf *elf, uint64_t address, const char **name);
 /* The same for `count` addresses at once, in one pass over each symbol
  * table: names[i] is the function holding addresses[i], or NULL. The tables
  * are read with pread(2), never mapped, so that a big one (libjvm.so's has
  * 58,000 symbols) costs neither memory nor a lookup per address. 0, or
  * -ENOMEM. */
-int pyprobe_elf_functions_at(const struct pyprobe_elf *elf, const uint64_t *addresses, size_t count,
+int pyprobe__elf_functions_at(const struct pyprobe__elf *elf, const uint64_t *addresses, size_t count,
                              const char **names);
 
 #endif /* PYPROBE_ELF_SYMBOLS_H */

@@ -34,7 +34,7 @@ static const char *operand_end(const char *p)
 }
 
 /* Parses one "[-]SIZE[f]@OPERAND": the text after it, or NULL. */
-static const char *parse_arg(const char *p, struct pyprobe_arg *arg)
+static const char *parse_arg(const char *p, struct pyprobe__arg *arg)
 {
     char *end;
     unsigned long size;
@@ -63,7 +63,7 @@ static const char *parse_arg(const char *p, struct pyprobe_arg *arg)
     return p;
 }
 
-int pyprobe_parse_args(const char *desc, struct pyprobe_arg args[PYPROBE_MAX_ARGS])
+int pyprobe__parse_args(const char *desc, struct pyprobe__arg args[PYPROBE_MAX_ARGS])
 {
     int count = 0;
 

@@ -2,8 +2,8 @@
  * lister_args.h - the argument description of a stapsdt note, as a lister
  * shows it: "8@%rdi -4@%edx 8f@%xmm0 8@-16(%rbp) -4@$5".
  *
- *     struct pyprobe_arg args[PYPROBE_MAX_ARGS];
- *     int count = pyprobe_parse_args(probe.args, args);
+ *     struct pyprobe__arg args[PYPROBE_MAX_ARGS];
+ *     int count = pyprobe__parse_args(probe.args, args);
  *
  * Each item is [-]SIZE[f]@OPERAND: '-' for signed, 'f' for float, the
  * operand in assembler syntax.
@@ -16,7 +16,7 @@
 
 #define PYPROBE_MAX_ARGS 12
 
-struct pyprobe_arg {
+struct pyprobe__arg {
     unsigned size;          /* bytes: 1, 2, 4, 8 or 16 */
     bool is_signed;         /* written with a leading '-' */
     bool is_float;          /* written with an 'f' after the size */
@@ -27,6 +27,6 @@ struct pyprobe_arg {
 /* Splits `desc` into its arguments: returns how many (0 to 12), or -EINVAL
  * for a malformed item (no size, a size other than above, no '@', an empty
  * operand) or more than 12 arguments. */
-int pyprobe_parse_args(const char *desc, struct pyprobe_arg args[PYPROBE_MAX_ARGS]);
+int pyprobe__parse_args(const char *desc, struct pyprobe__arg args[PYPROBE_MAX_ARGS]);
 
 #endif /* PYPROBE_LISTER_ARGS_H */

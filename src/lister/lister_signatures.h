@@ -23,7 +23,7 @@
 #define PYPROBE_SIGNATURE_OWNER "pyprobe"
 #define PYPROBE_SIGNATURE_NOTE_TYPE 1
 
-struct pyprobe_signature {
+struct pyprobe__signature {
     const char *provider;
     const char *name;
     unsigned argc;
@@ -33,16 +33,16 @@ struct pyprobe_signature {
 /* Decodes one descriptor: 0, or -EBADMSG when it is empty, does not end
  * with a NUL, has an empty provider, name or type, or more than
  * PYPROBE_MAX_ARGS types. The strings point into `desc`. */
-int pyprobe_signature_parse(const unsigned char *desc, size_t size, struct pyprobe_signature *out);
+int pyprobe__signature_parse(const unsigned char *desc, size_t size, struct pyprobe__signature *out);
 
 /* Every signature note of the file, malloc'd into *out (free() it), their
  * strings in the file's data: the count, or -ENOMEM. Malformed notes are
  * skipped and counted in *malformed: the types are an extra, never a
  * reason not to list the probes. */
-int pyprobe_signatures_read(const struct pyprobe_elf *elf, struct pyprobe_signature **out, size_t *malformed);
+int pyprobe__signatures_read(const struct pyprobe__elf *elf, struct pyprobe__signature **out, size_t *malformed);
 
 /* The signature of provider:name among `count`, or NULL. */
-const struct pyprobe_signature *pyprobe_signature_find(const struct pyprobe_signature *signatures, size_t count,
+const struct pyprobe__signature *pyprobe__signature_find(const struct pyprobe__signature *signatures, size_t count,
                                                        const char *provider, const char *name);
 
 #endif /* PYPROBE_LISTER_SIGNATURES_H */

@@ -7,40 +7,40 @@
 
 #include "elf_symbols.h"
 
-static int append_site(struct pyprobe_sites *sites, size_t *capacity, const struct pyprobe_stapsdt_probe *probe)
+static int append_site(struct pyprobe__sites *sites, size_t *capacity, const struct pyprobe__stapsdt_probe *probe)
 {
     if (sites->count == *capacity) {
         size_t bigger = *capacity ? 2 * *capacity : 32;
-        struct pyprobe_site *grown = realloc(sites->sites, bigger * sizeof *grown);
+        struct pyprobe__site *grown = realloc(sites->sites, bigger * sizeof *grown);
 
         if (!grown)
             return -ENOMEM;
         sites->sites = grown;
         *capacity = bigger;
     }
-    sites->sites[sites->count++] = (struct pyprobe_site){.probe = *probe};
+    sites->sites[sites->count++] = (struct pyprobe__site){.probe = *probe};
     return 0;
 }
 
 /* True when the iterator is where it was: the note could not be framed,
  * and every further call would fail the same way. */
-static bool stuck(const struct pyprobe_stapsdt_iter *now, const struct pyprobe_stapsdt_iter *before)
+static bool stuck(const struct pyprobe__stapsdt_iter *now, const struct pyprobe__stapsdt_iter *before)
 {
     return now->notes.section == before->notes.section && now->notes.offset == before->notes.offset;
 }
 
-static int read_probes(const struct pyprobe_elf *elf, struct pyprobe_sites *sites)
+static int read_probes(const struct pyprobe__elf *elf, struct pyprobe__sites *sites)
 {
-    struct pyprobe_stapsdt_iter it, before;
-    struct pyprobe_stapsdt_probe probe;
+    struct pyprobe__stapsdt_iter it, before;
+    struct pyprobe__stapsdt_probe probe;
     size_t capacity = 0;
 
-    pyprobe_stapsdt_begin(elf, &it);
+    pyprobe__stapsdt_begin(elf, &it);
     for (;;) {
         int rc;
 
         before = it;
-        rc = pyprobe_stapsdt_next(&it, &probe);
+        rc = pyprobe__stapsdt_next(&it, &probe);
         if (rc == 0)
             return 0;
         if (rc > 0 && append_site(sites, &capacity, &probe) != 0)
@@ -54,7 +54,7 @@ static int read_probes(const struct pyprobe_elf *elf, struct pyprobe_sites *site
 }
 
 /* The FUNCTION column, for all sites in one pass over the symbols. */
-static int name_functions(const struct pyprobe_elf *elf, struct pyprobe_sites *sites)
+static int name_functions(const struct pyprobe__elf *elf, struct pyprobe__sites *sites)
 {
     uint64_t *pcs = malloc(sites->count * sizeof *pcs);
     const char **names = malloc(sites->count * sizeof *names);
@@ -63,7 +63,7 @@ static int name_functions(const struct pyprobe_elf *elf, struct pyprobe_sites *s
     if (pcs && names) {
         for (size_t i = 0; i < sites->count; i++)
             pcs[i] = sites->sites[i].probe.pc;
-        rc = pyprobe_elf_functions_at(elf, pcs, sites->count, names);
+        rc = pyprobe__elf_functions_at(elf, pcs, sites->count, names);
         for (size_t i = 0; rc == 0 && i < sites->count; i++)
             sites->sites[i].function = names[i];
     }
@@ -72,44 +72,44 @@ static int name_functions(const struct pyprobe_elf *elf, struct pyprobe_sites *s
     return rc;
 }
 
-static int attach_signatures(const struct pyprobe_elf *elf, struct pyprobe_sites *sites)
+static int attach_signatures(const struct pyprobe__elf *elf, struct pyprobe__sites *sites)
 {
-    int count = pyprobe_signatures_read(elf, &sites->signatures, &sites->malformed_signatures);
+    int count = pyprobe__signatures_read(elf, &sites->signatures, &sites->malformed_signatures);
 
     if (count < 0)
         return count;
     sites->signature_count = (size_t)count;
     for (size_t i = 0; i < sites->count; i++) {
-        struct pyprobe_site *site = &sites->sites[i];
+        struct pyprobe__site *site = &sites->sites[i];
 
-        site->signature = pyprobe_signature_find(sites->signatures, sites->signature_count,
+        site->signature = pyprobe__signature_find(sites->signatures, sites->signature_count,
                                                  site->probe.provider, site->probe.name);
     }
     return 0;
 }
 
-int pyprobe_sites_read(const struct pyprobe_elf *elf, struct pyprobe_sites *out)
+int pyprobe__sites_read(const struct pyprobe__elf *elf, struct pyprobe__sites *out)
 {
     int rc;
 
     if (!elf || !out)
         return -EINVAL;
-    *out = (struct pyprobe_sites){0};
+    *out = (struct pyprobe__sites){0};
     rc = read_probes(elf, out);
     if (rc == 0 && out->count > 0)
         rc = name_functions(elf, out);
     if (rc == 0 && out->count > 0)
         rc = attach_signatures(elf, out);
     if (rc != 0)
-        pyprobe_sites_free(out);
+        pyprobe__sites_free(out);
     return rc;
 }
 
-void pyprobe_sites_free(struct pyprobe_sites *sites)
+void pyprobe__sites_free(struct pyprobe__sites *sites)
 {
     if (!sites)
         return;
     free(sites->sites);
     free(sites->signatures);
-    *sites = (struct pyprobe_sites){0};
+    *sites = (struct pyprobe__sites){0};
 }

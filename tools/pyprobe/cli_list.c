@@ -12,8 +12,8 @@
 struct target_object {
     const char *target;         /* for messages: "FILE" or "pid N" */
     const char *path;
-    const struct pyprobe_elf *elf;
-    const struct pyprobe_proc *proc;        /* NULL for a file */
+    const struct pyprobe__elf *elf;
+    const struct pyprobe__proc *proc;        /* NULL for a file */
     const uint64_t *biases;
     size_t bias_count;
 };
@@ -54,13 +54,13 @@ static char *module_name(const struct target_object *object)
     const char *slash = strrchr(object->path, '/');
     const char *base = slash && slash[1] ? slash + 1 : object->path;
 
-    return strndup(base, object->proc ? pyprobe_maps_path_length(base) : strlen(base));
+    return strndup(base, object->proc ? pyprobe__maps_path_length(base) : strlen(base));
 }
 
 /* With -p: where the site is in the process, and its semaphore's value. */
 static void locate_in_process(const struct target_object *object, uint64_t bias, struct cli_row *row)
 {
-    const struct pyprobe_stapsdt_probe *probe = &row->site->probe;
+    const struct pyprobe__stapsdt_probe *probe = &row->site->probe;
     uint16_t value;
 
     row->in_process = true;
@@ -68,7 +68,7 @@ static void locate_in_process(const struct target_object *object, uint64_t bias,
     row->process_semaphore = probe->semaphore ? probe->semaphore + bias : 0;
     row->semaphore_value = -ENOENT;
     if (probe->semaphore) {
-        row->semaphore_value = pyprobe_proc_read(object->proc, row->process_semaphore, &value, sizeof value);
+        row->semaphore_value = pyprobe__proc_read(object->proc, row->process_semaphore, &value, sizeof value);
         if (row->semaphore_value == 0)
             row->semaphore_value = value;
     }
@@ -79,13 +79,13 @@ static void list_site(struct walk *walk, const struct target_object *object, con
                       char *d_name)
 {
     struct cli_row row = *base;
-    const struct pyprobe_stapsdt_probe *probe = &row.site->probe;
-    struct pyprobe_probe_id id = {
+    const struct pyprobe__stapsdt_probe *probe = &row.site->probe;
+    struct pyprobe__probe_id id = {
         .provider = probe->provider, .pid = row.pid, .module = row.module, .path = row.path,
         .function = row.site->function ? row.site->function : "", .name = probe->name, .d_name = d_name};
 
-    pyprobe_d_name(probe->name, d_name);
-    if (!pyprobe_filters_match(walk->opts->filters, walk->opts->filter_count, &id))
+    pyprobe__d_name(probe->name, d_name);
+    if (!pyprobe__filters_match(walk->opts->filters, walk->opts->filter_count, &id))
         return;
     row.name = walk->opts->raw_names ? probe->name : d_name;
     for (size_t i = 0; i < (object->proc ? object->bias_count : 1); i++) {
@@ -98,7 +98,7 @@ static void list_site(struct walk *walk, const struct target_object *object, con
 }
 
 /* Says what was lost to malformed notes: true if anything was. */
-static bool report_notes(struct walk *walk, const struct target_object *object, const struct pyprobe_sites *sites)
+static bool report_notes(struct walk *walk, const struct target_object *object, const struct pyprobe__sites *sites)
 {
     char message[192] = "";
 
@@ -114,7 +114,7 @@ static bool report_notes(struct walk *walk, const struct target_object *object, 
 }
 
 /* Room for the D form of the longest probe name of the object. */
-static char *name_buffer(const struct pyprobe_sites *sites)
+static char *name_buffer(const struct pyprobe__sites *sites)
 {
     size_t longest = 0;
 
@@ -129,10 +129,10 @@ static char *name_buffer(const struct pyprobe_sites *sites)
 /* Lists the sites read from one object: 0, 1 when notes were lost (and
  * said so), or -ENOMEM. */
 static int list_sites(struct walk *walk, const struct target_object *object, const char *module,
-                      const struct pyprobe_sites *sites)
+                      const struct pyprobe__sites *sites)
 {
-    struct cli_row row = {.pid = object->proc ? pyprobe_proc_pid(object->proc) : 0, .path = object->path,
-                          .module = module, .address_size = pyprobe_elf_address_size(object->elf)};
+    struct cli_row row = {.pid = object->proc ? pyprobe__proc_pid(object->proc) : 0, .path = object->path,
+                          .module = module, .address_size = pyprobe__elf_address_size(object->elf)};
     char *d_name = name_buffer(sites);
 
     if (!d_name)
@@ -148,13 +148,13 @@ static int list_sites(struct walk *walk, const struct target_object *object, con
 /* Lists one object's sites: 0, or -1 when some could not be read. */
 static int list_object(struct walk *walk, const struct target_object *object)
 {
-    struct pyprobe_sites sites;
+    struct pyprobe__sites sites;
     char *module = module_name(object);
-    int rc = module ? pyprobe_sites_read(object->elf, &sites) : -ENOMEM;
+    int rc = module ? pyprobe__sites_read(object->elf, &sites) : -ENOMEM;
 
     if (rc == 0) {
         rc = list_sites(walk, object, module, &sites);
-        pyprobe_sites_free(&sites);
+        pyprobe__sites_free(&sites);
     }
     if (rc < 0)
         problem(walk, object->target, object->proc ? object->path : NULL, describe(rc));
@@ -171,52 +171,52 @@ static void say_nothing_found(const struct walk *walk, const char *target)
 /* 0 when the file could be read. */
 static int list_file(struct walk *walk, const char *path)
 {
-    struct pyprobe_elf *elf;
-    int rc = pyprobe_elf_open_path(path, &elf);
+    struct pyprobe__elf *elf;
+    int rc = pyprobe__elf_open_path(path, &elf);
 
     if (rc != 0) {
         problem(walk, path, NULL, describe(rc));
         return -1;
     }
     rc = list_object(walk, &(struct target_object){.target = path, .path = path, .elf = elf});
-    pyprobe_elf_close(elf);
+    pyprobe__elf_close(elf);
     say_nothing_found(walk, path);
     return rc;
 }
 
 /* One mapped object of a process; its problems are the object's alone. */
-static void list_mapped(struct walk *walk, const struct pyprobe_proc *proc, size_t index, const char *target)
+static void list_mapped(struct walk *walk, const struct pyprobe__proc *proc, size_t index, const char *target)
 {
-    struct pyprobe_proc_object object;
-    int rc = pyprobe_proc_object_open(proc, index, PYPROBE_OPEN_ANY, &object);
+    struct pyprobe__proc_object object;
+    int rc = pyprobe__proc_object_open(proc, index, PYPROBE__OPEN_ANY, &object);
 
     if (rc == -ENOEXEC)
         return; /* data, fonts, locale archives */
     if (rc != 0) {
-        problem(walk, target, pyprobe_proc_object_path(proc, index), describe(rc));
+        problem(walk, target, pyprobe__proc_object_path(proc, index), describe(rc));
         return;
     }
     if (object.bias_count > 0)
         list_object(walk, &(struct target_object){.target = target, .path = object.path, .elf = object.elf,
                                                   .proc = proc, .biases = object.biases,
                                                   .bias_count = object.bias_count});
-    pyprobe_proc_object_close(&object);
+    pyprobe__proc_object_close(&object);
 }
 
 static int list_process(struct walk *walk, int pid)
 {
     char target[32];
-    struct pyprobe_proc *proc;
-    int rc = pyprobe_proc_open(pid, &proc);
+    struct pyprobe__proc *proc;
+    int rc = pyprobe__proc_open(pid, &proc);
 
     snprintf(target, sizeof target, "pid %d", pid);
     if (rc != 0) {
         problem(walk, target, NULL, describe(rc));
         return -1;
     }
-    for (size_t i = 0; i < pyprobe_proc_object_count(proc); i++)
+    for (size_t i = 0; i < pyprobe__proc_object_count(proc); i++)
         list_mapped(walk, proc, i, target);
-    pyprobe_proc_close(proc);
+    pyprobe__proc_close(proc);
     say_nothing_found(walk, target);
     return 0;
 }

@@ -573,7 +573,7 @@ struct arg_case {
 
 static void check_args(const char *desc, const struct arg_case *want, int count)
 {
-    struct pyprobe__arg args[PYPROBE_MAX_ARGS];
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
 
     ck_assert_int_eq(pyprobe__parse_args(desc, args), count);
     for (int i = 0; i < count; i++) {
@@ -625,7 +625,7 @@ static const char *repeated_args(char *buf, size_t size, int count)
 
 START_TEST(twelve_arguments_parse_and_thirteen_do_not)
 {
-    struct pyprobe__arg args[PYPROBE_MAX_ARGS];
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
     char buf[256];
 
     ck_assert_int_eq(pyprobe__parse_args(repeated_args(buf, sizeof buf, 12), args), 12);
@@ -640,7 +640,7 @@ static const char *const bad_descriptions[] = {
 
 START_TEST(malformed_description_is_invalid)
 {
-    struct pyprobe__arg args[PYPROBE_MAX_ARGS];
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
 
     ck_assert_msg(pyprobe__parse_args(bad_descriptions[_i], args) == -EINVAL, "\"%s\" was accepted",
                   bad_descriptions[_i]);
@@ -753,7 +753,7 @@ static int signed_size(const struct pyprobe__arg *arg)
 
 START_TEST(argument_sizes_follow_the_cpython_contract)
 {
-    struct pyprobe__arg args[PYPROBE_MAX_ARGS];
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
 
     for (int i = 0; i < site_count; i++) {
         const struct expected_probe *want = expected_for(&sites[i]);
@@ -781,7 +781,7 @@ static bool is_plain_register(const struct pyprobe__arg *arg)
 
 START_TEST(every_argument_is_a_plain_register)
 {
-    struct pyprobe__arg args[PYPROBE_MAX_ARGS];
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
 
     for (int i = 0; i < site_count; i++) {
         int count = pyprobe__parse_args(sites[i].args, args);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pyprobe/notes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -112,7 +113,7 @@ static int load_headers(struct pyprobe__elf *self)
     for (size_t index = 1; index < self->shnum; index++)
         if (!pyprobe__elf_section_header(self, index, &shdr))
             return -EBADMSG;
-    self->has_base = pyprobe__elf_find_section(self, 1, ".stapsdt.base", &shdr) < self->shnum;
+    self->has_base = pyprobe__elf_find_section(self, 1, PYPROBE_STAPSDT_BASE_SECTION, &shdr) < self->shnum;
     self->base = self->has_base ? shdr.sh_addr : 0;
     return 0;
 }

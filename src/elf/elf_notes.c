@@ -7,10 +7,8 @@
 #include "elf_private.h"
 
 #include <errno.h>
+#include <pyprobe/notes.h>
 #include <string.h>
-
-#define STAPSDT_OWNER "stapsdt"
-#define STAPSDT_NOTE_TYPE 3
 
 /* ---- notes ---- */
 
@@ -86,7 +84,7 @@ bool pyprobe__elf_note_is(const struct pyprobe__elf_note *note, const char *owne
 
 void pyprobe__stapsdt_begin(const struct pyprobe__elf *elf, struct pyprobe__stapsdt_iter *it)
 {
-    pyprobe__elf_notes_begin(elf, ".note.stapsdt", &it->notes);
+    pyprobe__elf_notes_begin(elf, PYPROBE_STAPSDT_SECTION, &it->notes);
 }
 
 /* libelf translates the note headers but not the descriptors: the addresses
@@ -151,7 +149,7 @@ int pyprobe__stapsdt_next(struct pyprobe__stapsdt_iter *it, struct pyprobe__stap
     if (!it || !probe)
         return -EINVAL;
     while ((rc = pyprobe__elf_notes_next(&it->notes, &note)) > 0) {
-        if (!pyprobe__elf_note_is(&note, STAPSDT_OWNER, STAPSDT_NOTE_TYPE))
+        if (!pyprobe__elf_note_is(&note, PYPROBE_STAPSDT_OWNER, PYPROBE_STAPSDT_TYPE))
             continue;
         rc = decode_probe(it->notes.elf, note.desc, note.desc_size, probe);
         return rc == 0 ? 1 : rc;

@@ -63,14 +63,14 @@ static const char *parse_arg(const char *p, struct pyprobe__arg *arg)
     return p;
 }
 
-int pyprobe__parse_args(const char *desc, struct pyprobe__arg args[PYPROBE_MAX_ARGS])
+int pyprobe__parse_args(const char *desc, struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS])
 {
     int count = 0;
 
     if (!desc || !args)
         return -EINVAL;
     for (const char *p = skip_spaces(desc); *p; p = skip_spaces(p)) {
-        if (count == PYPROBE_MAX_ARGS)
+        if (count == PYPROBE_MAX_PROBE_ARGS)
             return -EINVAL;
         p = parse_arg(p, &args[count]);
         if (!p)

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elf_notes.h"
+
 int pyprobe__signature_parse(const unsigned char *desc, size_t size, struct pyprobe__signature *out)
 {
-    const char *strings[2 + PYPROBE_MAX_ARGS];
+    const char *strings[2 + PYPROBE_MAX_PROBE_ARGS];
     size_t count = 0, used = 0;
 
     if (!desc || !out)
@@ -60,7 +62,7 @@ int pyprobe__signatures_read(const struct pyprobe__elf *elf, struct pyprobe__sig
     *malformed = 0;
     pyprobe__elf_notes_begin(elf, PYPROBE_SIGNATURE_SECTION, &it);
     while ((rc = pyprobe__elf_notes_next(&it, &note)) > 0) {
-        if (!pyprobe__elf_note_is(&note, PYPROBE_SIGNATURE_OWNER, PYPROBE_SIGNATURE_NOTE_TYPE))
+        if (!pyprobe__elf_note_is(&note, PYPROBE_SIGNATURE_OWNER, PYPROBE_SIGNATURE_TYPE))
             continue;
         if (pyprobe__signature_parse(note.desc, note.desc_size, &signature) != 0)
             ++*malformed;

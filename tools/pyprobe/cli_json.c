@@ -87,7 +87,7 @@ static void put_number_or_null(FILE *stream, const char *key, bool known, uint64
 
 static void put_arguments(FILE *stream, const struct pyprobe__stapsdt_probe *probe)
 {
-    struct pyprobe__arg args[PYPROBE_MAX_ARGS];
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
     int count = pyprobe__parse_args(probe->args, args);
 
     put_string_or_null(stream, "arguments_text", probe->args);

@@ -106,7 +106,7 @@ static void put_location(FILE *stream, const struct cli_row *row)
 
 static void put_arguments(FILE *stream, const struct cli_row *row)
 {
-    struct pyprobe__arg args[PYPROBE_MAX_ARGS];
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
     int count = pyprobe__parse_args(row->site->probe.args, args);
 
     fputs("\n\tArgument Locations\n", stream);

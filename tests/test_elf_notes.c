@@ -420,6 +420,7 @@ START_TEST(iteration_goes_on_after_a_malformed_descriptor)
     elf = open_image(&im);
     pyprobe__stapsdt_begin(elf, &it);
     ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), -EBADMSG);
+    ck_assert(!pyprobe__stapsdt_stuck(&it));
     ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), 1);
     ck_assert_uint_eq(probe.pc, TEXT_ADDRESS + 8);
     ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), 0);
@@ -439,6 +440,7 @@ START_TEST(broken_note_framing_stops_the_iteration)
     elf = open_image(&im);
     pyprobe__stapsdt_begin(elf, &it);
     ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), -EBADMSG);
+    ck_assert(pyprobe__stapsdt_stuck(&it));
     ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), -EBADMSG);
     pyprobe__elf_close(elf);
 }

@@ -32,6 +32,7 @@ void pyprobe__elf_notes_begin(const struct pyprobe__elf *elf, const char *sectio
     it->section_name = section_name;
     it->section = next_note_section(elf, section_name, 1);
     it->offset = 0;
+    it->stuck = false;
 }
 
 /* The note section the iterator is in, moving on to the next one when this
@@ -59,13 +60,19 @@ int pyprobe__elf_notes_next(struct pyprobe__elf_note_iter *it, struct pyprobe__e
 
     if (!it || !it->elf || !it->section_name || !note)
         return -EINVAL;
+    if (it->stuck)
+        return -EBADMSG;
     rc = current_notes(it, &data);
-    if (rc <= 0)
+    if (rc <= 0) {
+        it->stuck = rc < 0;
         return rc;
+    }
     /* 0: the note does not fit in what is left of the section. */
     next = gelf_getnote(data, it->offset, &nhdr, &name_offset, &desc_offset);
-    if (next == 0)
+    if (next == 0) {
+        it->stuck = true;
         return -EBADMSG;
+    }
     it->offset = next;
     *note = (struct pyprobe__elf_note){
         .owner = (const char *)data->d_buf + name_offset, .owner_size = nhdr.n_namesz, .type = nhdr.n_type,
@@ -155,4 +162,9 @@ int pyprobe__stapsdt_next(struct pyprobe__stapsdt_iter *it, struct pyprobe__stap
         return rc == 0 ? 1 : rc;
     }
     return rc;
+}
+
+bool pyprobe__stapsdt_stuck(const struct pyprobe__stapsdt_iter *it)
+{
+    return it->notes.stuck;
 }

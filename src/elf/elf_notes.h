@@ -42,14 +42,16 @@ struct pyprobe__elf_note_iter {
     const char *section_name;
     size_t section; /* index of the current section, shnum after the last */
     size_t offset;  /* of the next note in it */
+    bool stuck;     /* a note broke the framing: every next call fails */
 };
 
 void pyprobe__elf_notes_begin(const struct pyprobe__elf *elf, const char *section_name,
                              struct pyprobe__elf_note_iter *it);
 /* Fills `note` with the next note of every non-empty SHT_NOTE section of
  * that name, in file order: 1, or 0 at the end. A note that does not fit in
- * what is left of its section gives -EBADMSG, now and on every further call
- * (the notes after it cannot be framed). */
+ * what is left of its section (or a section that cannot be read) gives
+ * -EBADMSG, now and on every further call: the notes after it cannot be
+ * framed: the iterator is stuck for good. */
 int pyprobe__elf_notes_next(struct pyprobe__elf_note_iter *it, struct pyprobe__elf_note *note);
 /* Whether the note's owner is the NUL-terminated `owner` and its type `type`. */
 bool pyprobe__elf_note_is(const struct pyprobe__elf_note *note, const char *owner, uint32_t type);
@@ -79,9 +81,12 @@ struct pyprobe__stapsdt_iter {
 
 void pyprobe__stapsdt_begin(const struct pyprobe__elf *elf, struct pyprobe__stapsdt_iter *it);
 /* Fills `probe` with the next probe site, in file order: returns 1, or 0 at
- * the end. On -EBADMSG for a malformed descriptor the iterator has moved
- * past that note, so a lenient caller may go on; a note whose size breaks
- * the section's framing returns -EBADMSG on every further call. */
+ * the end. -EBADMSG has two meanings, which pyprobe__stapsdt_stuck() tells
+ * apart: a malformed descriptor, which the iterator has moved past, so a
+ * lenient caller may go on (not stuck); or a note whose size breaks the
+ * section's framing, after which every call returns -EBADMSG (stuck). */
 int pyprobe__stapsdt_next(struct pyprobe__stapsdt_iter *it, struct pyprobe__stapsdt_probe *probe);
+/* Whether the iteration is stuck for good: nothing after it can be read. */
+bool pyprobe__stapsdt_stuck(const struct pyprobe__stapsdt_iter *it);
 
 #endif /* PYPROBE_ELF_NOTES_H */

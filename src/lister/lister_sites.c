@@ -22,35 +22,22 @@ static int append_site(struct pyprobe__sites *sites, size_t *capacity, const str
     return 0;
 }
 
-/* True when the iterator is where it was: the note could not be framed,
- * and every further call would fail the same way. */
-static bool stuck(const struct pyprobe__stapsdt_iter *now, const struct pyprobe__stapsdt_iter *before)
-{
-    return now->notes.section == before->notes.section && now->notes.offset == before->notes.offset;
-}
-
 static int read_probes(const struct pyprobe__elf *elf, struct pyprobe__sites *sites)
 {
-    struct pyprobe__stapsdt_iter it, before;
+    struct pyprobe__stapsdt_iter it;
     struct pyprobe__stapsdt_probe probe;
     size_t capacity = 0;
+    int rc;
 
     pyprobe__stapsdt_begin(elf, &it);
-    for (;;) {
-        int rc;
-
-        before = it;
-        rc = pyprobe__stapsdt_next(&it, &probe);
-        if (rc == 0)
-            return 0;
-        if (rc > 0 && append_site(sites, &capacity, &probe) != 0)
+    while ((rc = pyprobe__stapsdt_next(&it, &probe)) != 0 && !pyprobe__stapsdt_stuck(&it)) {
+        if (rc < 0)
+            sites->malformed++;
+        else if (append_site(sites, &capacity, &probe) != 0)
             return -ENOMEM;
-        if (rc < 0 && stuck(&it, &before)) {
-            sites->cut_short = true;
-            return 0;
-        }
-        sites->malformed += rc < 0;
     }
+    sites->cut_short = pyprobe__stapsdt_stuck(&it);
+    return 0;
 }
 
 /* The FUNCTION column, for all sites in one pass over the symbols. */

@@ -36,7 +36,7 @@ static int input_file(const uint8_t *data, size_t size)
 }
 
 /* What a lister asks of each site. */
-static void look_at(const struct pyprobe__elf *elf, const struct pyprobe__site *site, struct pyprobe__filter *filter)
+static void look_at(struct pyprobe__elf *elf, const struct pyprobe__site *site, struct pyprobe__filter *filter)
 {
     struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
     struct pyprobe__elf_section section;

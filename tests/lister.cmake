@@ -114,7 +114,7 @@ if(PYPROBE_FUZZ_WORKS)
   add_custom_command(OUTPUT "${fuzzer}"
     COMMAND "${PYPROBE_FUZZ_CLANG}" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
             -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror
-            "-I${PROJECT_SOURCE_DIR}/src/elf" "-I${PROJECT_SOURCE_DIR}/src/lister" "-I${PROJECT_SOURCE_DIR}/include" ${fuzz_includes}
+            "-I${PROJECT_SOURCE_DIR}/src/elf" "-I${PROJECT_SOURCE_DIR}/src/lister" "-I${PROJECT_SOURCE_DIR}/include" "-I${PROJECT_SOURCE_DIR}/src/common" ${fuzz_includes}
             ${fuzz_sources} ${LISTER_LIBELF_LINK_LIBRARIES} -o "${fuzzer}"
     DEPENDS ${fuzz_sources} ${fuzz_headers}
     COMMENT "libFuzzer target fuzz_elf_notes (clang, ASan, UBSan)"

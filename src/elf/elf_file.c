@@ -183,12 +183,7 @@ void pyprobe__elf_close(struct pyprobe__elf *self)
 {
     if (!self)
         return;
-    while (self->names) {
-        struct name_copy *next = self->names->next;
-
-        free(self->names);
-        self->names = next;
-    }
+    pyprobe__elf_free_names(self);
     elf_end(self->elf);
     if (self->owns_fd)
         close(self->fd);

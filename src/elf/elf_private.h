@@ -13,19 +13,12 @@
 
 #include "elf_file.h"
 
-/* A function name read from a string table: a copy that lives as long as
- * the handle (the tables are read with pread, not mapped). */
-struct name_copy {
-    struct name_copy *next;
-    char text[];
-};
-
 struct pyprobe__elf {
     Elf *elf;
     int fd;
     bool owns_fd;
     uint64_t file_size;
-    struct name_copy *names;
+    struct name_block *names; /* function names handed out (elf_symbols.c) */
     bool msb;               /* big-endian: note descriptors are raw bytes */
     unsigned address_size;
     size_t shnum;
@@ -44,6 +37,9 @@ static inline bool pyprobe__elf_in_range(uint64_t address, uint64_t start, uint6
 {
     return address >= start && address - start < size;
 }
+
+/* Frees the function names handed out: for pyprobe__elf_close(). */
+void pyprobe__elf_free_names(struct pyprobe__elf *self);
 
 /* An integer of `size` bytes (2, 4 or 8) in the file's byte order. */
 uint64_t pyprobe__elf_read_uint(const struct pyprobe__elf *self, const unsigned char *bytes, unsigned size);

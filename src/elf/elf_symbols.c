@@ -1,6 +1,14 @@
 /*
  * Function symbols (see elf_symbols.h): which function holds an address,
  * for many addresses in one pass over each symbol table.
+ *
+ * The tables are read with pread(2) a chunk at a time and translated by
+ * libelf (gelf_xlatetom), and names are copied out of their string table
+ * one by one, never through libelf's mapping of the file: touching a mapped
+ * table makes it resident, and libjvm.so's .symtab and .strtab (1.4 MB and
+ * 2.7 MB, for a few hundred names) would more than double a lister's peak
+ * memory (measured: 2.1 MB read this way, 5.9 MB through elf_getdata and
+ * elf_strptr; readelf -n takes 2.7 MB).
  */
 #include "elf_symbols.h"
 #include "elf_private.h"
@@ -10,31 +18,51 @@
 #include <string.h>
 #include <unistd.h>
 
-/* What a function lookup needs of a symbol, from Elf32_Sym or Elf64_Sym. */
-struct symbol {
-    uint64_t name, value, size;
+#include "grow.h"
+
+/* ---- names, copied out of string tables ---- */
+
+/* Long C++ names are kilobytes; past this a name is taken as corrupt. */
+#define MAX_NAME_LENGTH 65536
+
+/* Names live in blocks that never move, so that a name handed out stays
+ * valid until the handle is closed. */
+enum { NAME_BLOCK_SIZE = 65536 };
+
+struct name_block {
+    struct name_block *next;
+    size_t used, size;
+    char text[];
 };
 
-static size_t symbol_size(const struct pyprobe__elf *self)
+/* Keeps a copy of `length` bytes of `text` and a NUL: the copy, or NULL. */
+static const char *keep_name(struct pyprobe__elf *self, const char *text, size_t length)
 {
-    return self->address_size == 8 ? 24 : 16;
+    struct name_block *block = self->names;
+
+    if (!block || block->size - block->used <= length) {
+        size_t size = length < NAME_BLOCK_SIZE ? NAME_BLOCK_SIZE : length + 1;
+
+        block = malloc(sizeof *block + size);
+        if (!block)
+            return NULL;
+        *block = (struct name_block){.next = self->names, .size = size};
+        self->names = block;
+    }
+    memcpy(block->text + block->used, text, length);
+    block->text[block->used + length] = '\0';
+    block->used += length + 1;
+    return block->text + block->used - length - 1;
 }
 
-/* Decodes a function symbol: false for any other, after a look at its type
- * alone (most symbols are not functions). */
-static bool decode_function(const struct pyprobe__elf *self, const unsigned char *raw, struct symbol *sym)
+void pyprobe__elf_free_names(struct pyprobe__elf *self)
 {
-    bool wide = self->address_size == 8;
-    int type = GELF_ST_TYPE(raw[wide ? 4 : 12]);
+    while (self->names) {
+        struct name_block *next = self->names->next;
 
-    if (type != STT_FUNC && type != STT_GNU_IFUNC)
-        return false;
-    if (pyprobe__elf_read_uint(self, raw + (wide ? 6 : 14), 2) == SHN_UNDEF)
-        return false;
-    sym->name = pyprobe__elf_read_uint(self, raw, 4);
-    sym->value = pyprobe__elf_read_uint(self, raw + (wide ? 8 : 4), self->address_size);
-    sym->size = pyprobe__elf_read_uint(self, raw + (wide ? 16 : 8), self->address_size);
-    return sym->size > 0;
+        free(self->names);
+        self->names = next;
+    }
 }
 
 /* A section's bytes as pread(2) reaches them: only when they are in the file. */
@@ -51,70 +79,64 @@ static bool file_range_of(const struct pyprobe__elf *self, const GElf_Shdr *shdr
     return true;
 }
 
-/* Long C++ names are kilobytes; past this a name is taken as corrupt. */
-#define MAX_NAME_LENGTH 65536
+/* Where a name is read before it is kept: most names fit in its first read. */
+struct scratch {
+    char *bytes;
+    size_t capacity;
+};
 
-/* Copies the NUL-terminated string at `offset` of the string table into a
- * name owned by the handle; NULL if it is not NUL-terminated in its table. */
-static const char *copy_name(struct pyprobe__elf *self, const struct file_range *table, uint64_t offset)
+/* Copies the NUL-terminated string at `offset` of the string table into
+ * the handle's names; NULL if it is not NUL-terminated within its table
+ * and MAX_NAME_LENGTH bytes, or on a failed read or allocation. */
+static const char *copy_name(struct pyprobe__elf *self, const struct file_range *table, uint64_t offset,
+                             struct scratch *scratch)
 {
     uint64_t left = offset < table->size ? table->size - offset : 0;
+    size_t limit = left < MAX_NAME_LENGTH ? (size_t)left : MAX_NAME_LENGTH;
     size_t got = 0;
-    struct name_copy *copy = NULL;
 
-    for (size_t capacity = 128; got < left && got < MAX_NAME_LENGTH; capacity *= 2) {
-        size_t want = left - got < capacity - got ? (size_t)(left - got) : capacity - got;
-        struct name_copy *bigger = realloc(copy, sizeof *copy + got + want);
+    for (size_t want = 128; got < limit; want *= 2) {
+        const char *nul;
         ssize_t n;
 
-        if (!bigger)
-            break;
-        copy = bigger;
-        n = pread(self->fd, copy->text + got, want, (off_t)(table->offset + offset + got));
+        want = want < limit ? want : limit;
+        if (pyprobe__grow(&scratch->bytes, &scratch->capacity, want, 1) != 0)
+            return NULL;
+        n = pread(self->fd, scratch->bytes + got, want - got, (off_t)(table->offset + offset + got));
         if (n <= 0)
-            break;
+            return NULL;
+        nul = memchr(scratch->bytes + got, '\0', (size_t)n);
         got += (size_t)n;
-        if (memchr(copy->text + got - (size_t)n, '\0', (size_t)n)) {
-            copy->next = self->names;
-            self->names = copy;
-            return copy->text;
-        }
+        if (nul)
+            return keep_name(self, scratch->bytes, (size_t)(nul - scratch->bytes));
     }
-    free(copy);
     return NULL;
 }
 
-/* The addresses still looked for, sorted, with an index of buckets over
- * their range: each symbol finds the first one at or above its start in a
- * step or two (a binary search per symbol costs more than all the rest). */
+/* ---- the lookup ---- */
+
+/* The addresses looked for, sorted, with an index of buckets over their
+ * range: each symbol finds the first one at or above its start in a step
+ * or two (a binary search per symbol costs more than all the rest). */
 struct lookup {
-    struct wanted {
-        uint64_t address;
-        size_t index;
-    } *wanted;
+    const uint64_t *addresses;
+    const char **names;
     size_t count;
     size_t unnamed;     /* how many have no name yet */
-    const char **names;
-    size_t *buckets;    /* bucket b: the first wanted at or above low + (b << shift) */
+    size_t *buckets;    /* bucket b: the first address at or above low + (b << shift) */
     size_t bucket_count;
     unsigned shift;
+    struct scratch scratch;
 };
-
-static int by_address(const void *a, const void *b)
-{
-    const struct wanted *x = a, *y = b;
-
-    return x->address < y->address ? -1 : x->address > y->address;
-}
 
 static uint64_t lowest(const struct lookup *lookup)
 {
-    return lookup->wanted[0].address;
+    return lookup->addresses[0];
 }
 
 static int index_buckets(struct lookup *lookup)
 {
-    uint64_t span = lookup->wanted[lookup->count - 1].address - lowest(lookup);
+    uint64_t span = lookup->addresses[lookup->count - 1] - lowest(lookup);
     size_t i = 0;
 
     lookup->bucket_count = 1;
@@ -126,14 +148,14 @@ static int index_buckets(struct lookup *lookup)
     if (!lookup->buckets)
         return -ENOMEM;
     for (size_t b = 0; b < lookup->bucket_count; b++) {
-        while (i < lookup->count && ((lookup->wanted[i].address - lowest(lookup)) >> lookup->shift) < b)
+        while (i < lookup->count && ((lookup->addresses[i] - lowest(lookup)) >> lookup->shift) < b)
             i++;
         lookup->buckets[b] = i;
     }
     return 0;
 }
 
-/* The first wanted address not below `address`. */
+/* The first address looked for that is not below `address`. */
 static size_t first_at_or_above(const struct lookup *lookup, uint64_t address)
 {
     uint64_t bucket;
@@ -144,41 +166,79 @@ static size_t first_at_or_above(const struct lookup *lookup, uint64_t address)
     bucket = (address - lowest(lookup)) >> lookup->shift;
     if (bucket >= lookup->bucket_count)
         return lookup->count;
-    for (i = lookup->buckets[bucket]; i < lookup->count && lookup->wanted[i].address < address; i++)
+    for (i = lookup->buckets[bucket]; i < lookup->count && lookup->addresses[i] < address; i++)
         ;
     return i;
 }
 
-/* Names the wanted addresses `sym` holds that have no name yet: the first
- * symbol in table order wins, as in one lookup at a time. */
-static void name_addresses(struct pyprobe__elf *self, struct lookup *lookup, const struct symbol *sym,
+/* A defined function symbol with a size: what can hold an address. */
+static bool is_function(const GElf_Sym *sym)
+{
+    int type = GELF_ST_TYPE(sym->st_info);
+
+    return (type == STT_FUNC || type == STT_GNU_IFUNC) && sym->st_shndx != SHN_UNDEF && sym->st_size > 0;
+}
+
+/* Names the addresses `sym` holds that have no name yet: the first symbol
+ * in table order wins, as in one lookup at a time. */
+static void name_addresses(struct pyprobe__elf *self, struct lookup *lookup, const GElf_Sym *sym,
                            const struct file_range *strings)
 {
     const char *name = NULL;
 
-    for (size_t i = first_at_or_above(lookup, sym->value);
-         i < lookup->count && pyprobe__elf_in_range(lookup->wanted[i].address, sym->value, sym->size); i++) {
-        const char **slot = &lookup->names[lookup->wanted[i].index];
-
-        if (*slot)
+    for (size_t i = first_at_or_above(lookup, sym->st_value);
+         i < lookup->count && pyprobe__elf_in_range(lookup->addresses[i], sym->st_value, sym->st_size); i++) {
+        if (lookup->names[i])
             continue;
         if (!name)
-            name = copy_name(self, strings, sym->name);
+            name = copy_name(self, strings, sym->st_name, &lookup->scratch);
         if (!name)
             return;
-        *slot = name;
+        lookup->names[i] = name;
         lookup->unnamed--;
     }
 }
 
+/* ---- the symbol tables ---- */
+
 enum { SYMBOL_CHUNK = 65536 };
 
-/* One pass over the symbol table in section `index`, SYMBOL_CHUNK bytes at
- * a time. A table cut short by the file's end is read as far as it goes. */
-static int scan_symbols(struct pyprobe__elf *self, struct lookup *lookup, const GElf_Shdr *shdr,
-                        unsigned char *chunk)
+/* Symbol `n` of a chunk that libelf translated to the file class's
+ * Elf32_Sym or Elf64_Sym (GElf_Sym is Elf64_Sym). */
+static GElf_Sym symbol_at(const struct pyprobe__elf *self, const void *chunk, size_t n)
 {
-    size_t entry = symbol_size(self);
+    const Elf32_Sym *sym;
+
+    if (self->address_size == 8)
+        return ((const Elf64_Sym *)chunk)[n];
+    sym = (const Elf32_Sym *)chunk + n;
+    return (GElf_Sym){.st_name = sym->st_name, .st_info = sym->st_info, .st_other = sym->st_other,
+                      .st_shndx = sym->st_shndx, .st_value = sym->st_value, .st_size = sym->st_size};
+}
+
+/* Reads up to `count` symbols at file offset `offset` into `chunk`, in
+ * memory form: how many, or -errno. */
+static ssize_t read_symbols(const struct pyprobe__elf *self, void *chunk, uint64_t offset, size_t count,
+                            size_t entry)
+{
+    ssize_t got = pread(self->fd, chunk, count * entry, (off_t)offset);
+    Elf_Data data = {.d_buf = chunk, .d_type = ELF_T_SYM, .d_version = EV_CURRENT};
+
+    if (got < 0)
+        return -errno;
+    data.d_size = (size_t)got / entry * entry;
+    /* In place: the file and memory forms of a symbol have the same size. */
+    if (!gelf_xlatetom(self->elf, &data, &data, self->msb ? ELFDATA2MSB : ELFDATA2LSB))
+        return -EBADMSG;
+    return (ssize_t)(data.d_size / entry);
+}
+
+/* One pass over the symbol table of `shdr`. A table cut short by the
+ * file's end is read as far as it goes; one that cannot be read at all
+ * names nothing. */
+static int scan_symbols(struct pyprobe__elf *self, struct lookup *lookup, const GElf_Shdr *shdr, void *chunk)
+{
+    size_t entry = gelf_fsize(self->elf, ELF_T_SYM, 1, EV_CURRENT);
     size_t per_chunk = SYMBOL_CHUNK / entry;
     GElf_Shdr strtab;
     struct file_range symbols, strings;
@@ -186,17 +246,21 @@ static int scan_symbols(struct pyprobe__elf *self, struct lookup *lookup, const 
     if (shdr->sh_entsize != entry || !file_range_of(self, shdr, &symbols) ||
         !pyprobe__elf_section_header(self, shdr->sh_link, &strtab) || !file_range_of(self, &strtab, &strings))
         return 0;
-    for (uint64_t done = 0; done < symbols.size / entry; done += per_chunk) {
-        ssize_t got = pread(self->fd, chunk, per_chunk * entry, (off_t)(symbols.offset + done * entry));
-        struct symbol sym;
+    /* Once every address has its name no later symbol can change one. */
+    for (uint64_t done = 0; done < symbols.size / entry && lookup->unnamed > 0; done += per_chunk) {
+        uint64_t left = symbols.size / entry - done;
+        ssize_t got = read_symbols(self, chunk, symbols.offset + done * entry,
+                                   left < per_chunk ? (size_t)left : per_chunk, entry);
 
         if (got < 0)
-            return -errno;
-        for (size_t n = 0; n < (size_t)got / entry && done + n < symbols.size / entry; n++)
-            if (decode_function(self, chunk + n * entry, &sym))
+            return (int)got;
+        for (size_t n = 0; n < (size_t)got; n++) {
+            GElf_Sym sym = symbol_at(self, chunk, n);
+
+            if (is_function(&sym))
                 name_addresses(self, lookup, &sym, &strings);
-        /* Once every address has its name no later symbol can change one. */
-        if ((size_t)got < per_chunk * entry || lookup->unnamed == 0)
+        }
+        if ((size_t)got < per_chunk)
             break;
     }
     return 0;
@@ -204,7 +268,7 @@ static int scan_symbols(struct pyprobe__elf *self, struct lookup *lookup, const 
 
 static int scan_tables(struct pyprobe__elf *self, struct lookup *lookup, uint32_t type)
 {
-    unsigned char *chunk = malloc(SYMBOL_CHUNK);
+    void *chunk = malloc(SYMBOL_CHUNK);
     GElf_Shdr shdr;
     int rc = 0;
 
@@ -217,26 +281,25 @@ static int scan_tables(struct pyprobe__elf *self, struct lookup *lookup, uint32_
     return rc;
 }
 
-int pyprobe__elf_functions_at(const struct pyprobe__elf *elf, const uint64_t *addresses, size_t count,
-                             const char **names)
+static bool sorted(const uint64_t *addresses, size_t count)
 {
-    /* The handle's name list grows: the handle is logically const. */
-    struct pyprobe__elf *self = (struct pyprobe__elf *)elf;
-    struct lookup lookup = {.count = count, .unnamed = count, .names = names};
+    for (size_t i = 1; i < count; i++)
+        if (addresses[i] < addresses[i - 1])
+            return false;
+    return true;
+}
+
+int pyprobe__elf_functions_at(struct pyprobe__elf *self, const uint64_t *addresses, size_t count, const char **names)
+{
+    struct lookup lookup = {.addresses = addresses, .names = names, .count = count, .unnamed = count};
     int rc;
 
-    if (!self || (count && (!addresses || !names)))
+    if (!self || (count && (!addresses || !names)) || !sorted(addresses, count))
         return -EINVAL;
     if (count == 0)
         return 0;
-    lookup.wanted = malloc(count * sizeof *lookup.wanted);
-    if (!lookup.wanted)
-        return -ENOMEM;
-    for (size_t i = 0; i < count; i++) {
-        lookup.wanted[i] = (struct wanted){addresses[i], i};
+    for (size_t i = 0; i < count; i++)
         names[i] = NULL;
-    }
-    qsort(lookup.wanted, count, sizeof *lookup.wanted, by_address);
     /* .symtab also has the static functions; .dynsym survives stripping.
      * A table that cannot be read only leaves names unknown. */
     rc = index_buckets(&lookup);
@@ -245,11 +308,11 @@ int pyprobe__elf_functions_at(const struct pyprobe__elf *elf, const uint64_t *ad
     if (rc != -ENOMEM)
         rc = scan_tables(self, &lookup, SHT_DYNSYM);
     free(lookup.buckets);
-    free(lookup.wanted);
+    free(lookup.scratch.bytes);
     return rc == -ENOMEM ? rc : 0;
 }
 
-int pyprobe__elf_function_at(const struct pyprobe__elf *self, uint64_t address, const char **name)
+int pyprobe__elf_function_at(struct pyprobe__elf *self, uint64_t address, const char **name)
 {
     const char *found;
     int rc;

@@ -7,7 +7,7 @@
  *     if (pyprobe__elf_function_at(elf, probe.pc, &name) == 0)
  *         ...name...;
  *
- * Names live until pyprobe__elf_close().
+ * Names are copies that the handle keeps until pyprobe__elf_close().
  */
 #ifndef PYPROBE_ELF_SYMBOLS_H
 #define PYPROBE_ELF_SYMBOLS_H
@@ -18,14 +18,16 @@
 #include "elf_file.h"
 
 /* The name of the function symbol (.symtab, else .dynsym) whose range holds
- * `address`. -ENOENT if none. */
-int pyprobe__elf_function_at(const struct pyprobe__elf *elf, uint64_t address, const char **name);
-/* The same for `count` addresses at once, in one pass over each symbol
- * table: names[i] is the function holding addresses[i], or NULL. The tables
- * are read with pread(2), never mapped, so that a big one (libjvm.so's has
- * 58,000 symbols) costs neither memory nor a lookup per address. 0, or
+ * `address`. -ENOENT if none. The handle keeps a copy of the name: it is
+ * not const here. */
+int pyprobe__elf_function_at(struct pyprobe__elf *elf, uint64_t address, const char **name);
+/* The same for `count` addresses at once, sorted in ascending order, in one
+ * pass over each symbol table: names[i] is the function holding
+ * addresses[i], or NULL. The tables are read a chunk at a time, never
+ * mapped, so that a big one (libjvm.so's has 58,000 symbols) costs neither
+ * memory nor a lookup per address. 0, -EINVAL for unsorted addresses, or
  * -ENOMEM. */
-int pyprobe__elf_functions_at(const struct pyprobe__elf *elf, const uint64_t *addresses, size_t count,
-                             const char **names);
+int pyprobe__elf_functions_at(struct pyprobe__elf *elf, const uint64_t *addresses, size_t count,
+                              const char **names);
 
 #endif /* PYPROBE_ELF_SYMBOLS_H */

@@ -40,19 +40,43 @@ static int read_probes(const struct pyprobe__elf *elf, struct pyprobe__sites *si
     return 0;
 }
 
+static int by_value(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts `values` and drops repeats: how many are left. */
+static size_t sort_unique(uint64_t *values, size_t count)
+{
+    size_t kept = 0;
+
+    qsort(values, count, sizeof *values, by_value);
+    for (size_t i = 0; i < count; i++)
+        if (kept == 0 || values[i] != values[kept - 1])
+            values[kept++] = values[i];
+    return kept;
+}
+
 /* The FUNCTION column, for all sites in one pass over the symbols. */
-static int name_functions(const struct pyprobe__elf *elf, struct pyprobe__sites *sites)
+static int name_functions(struct pyprobe__elf *elf, struct pyprobe__sites *sites)
 {
     uint64_t *pcs = malloc(sites->count * sizeof *pcs);
     const char **names = malloc(sites->count * sizeof *names);
+    size_t count;
     int rc = -ENOMEM;
 
     if (pcs && names) {
         for (size_t i = 0; i < sites->count; i++)
             pcs[i] = sites->sites[i].probe.pc;
-        rc = pyprobe__elf_functions_at(elf, pcs, sites->count, names);
-        for (size_t i = 0; rc == 0 && i < sites->count; i++)
-            sites->sites[i].function = names[i];
+        count = sort_unique(pcs, sites->count);
+        rc = pyprobe__elf_functions_at(elf, pcs, count, names);
+        for (size_t i = 0; rc == 0 && i < sites->count; i++) {
+            const uint64_t *pc = bsearch(&sites->sites[i].probe.pc, pcs, count, sizeof *pcs, by_value);
+
+            sites->sites[i].function = names[pc - pcs];
+        }
     }
     free(pcs);
     free(names);
@@ -75,7 +99,7 @@ static int attach_signatures(const struct pyprobe__elf *elf, struct pyprobe__sit
     return 0;
 }
 
-int pyprobe__sites_read(const struct pyprobe__elf *elf, struct pyprobe__sites *out)
+int pyprobe__sites_read(struct pyprobe__elf *elf, struct pyprobe__sites *out)
 {
     int rc;
 

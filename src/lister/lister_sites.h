@@ -37,7 +37,7 @@ struct pyprobe__sites {
 
 /* Reads the sites of `elf`, which must stay open while they are used: 0,
  * or -ENOMEM (nothing to free then). */
-int pyprobe__sites_read(const struct pyprobe__elf *elf, struct pyprobe__sites *out);
+int pyprobe__sites_read(struct pyprobe__elf *elf, struct pyprobe__sites *out);
 void pyprobe__sites_free(struct pyprobe__sites *sites);
 
 #endif /* PYPROBE_LISTER_SITES_H */

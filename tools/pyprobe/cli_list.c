@@ -12,7 +12,7 @@
 struct target_object {
     const char *target;         /* for messages: "FILE" or "pid N" */
     const char *path;
-    const struct pyprobe__elf *elf;
+    struct pyprobe__elf *elf;   /* not const: it keeps the function names read */
     const struct pyprobe__proc *proc;        /* NULL for a file */
     const uint64_t *biases;
     size_t bias_count;

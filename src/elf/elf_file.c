@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pyprobe/notes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,7 +30,7 @@ static int check_ident(int fd, struct pyprobe__elf *self)
     if (ident[EI_DATA] != ELFDATA2LSB && ident[EI_DATA] != ELFDATA2MSB)
         return -ENOEXEC;
     self->address_size = ident[EI_CLASS] == ELFCLASS64 ? 8 : 4;
-    self->msb = ident[EI_DATA] == ELFDATA2MSB;
+    self->encoding = ident[EI_DATA];
     return 0;
 }
 
@@ -113,8 +112,6 @@ static int load_headers(struct pyprobe__elf *self)
     for (size_t index = 1; index < self->shnum; index++)
         if (!pyprobe__elf_section_header(self, index, &shdr))
             return -EBADMSG;
-    self->has_base = pyprobe__elf_find_section(self, 1, PYPROBE_STAPSDT_BASE_SECTION, &shdr) < self->shnum;
-    self->base = self->has_base ? shdr.sh_addr : 0;
     return 0;
 }
 
@@ -273,24 +270,10 @@ int pyprobe__elf_first_segment(const struct pyprobe__elf *self, struct pyprobe__
     return find_segment(self, 0, true, out);
 }
 
-/* An integer of `size` bytes (2, 4 or 8) in the file's byte order. Hot:
- * a big symbol table has tens of thousands of entries to decode. */
-uint64_t pyprobe__elf_read_uint(const struct pyprobe__elf *self, const unsigned char *bytes, unsigned size)
+int pyprobe__elf_to_memory(const struct pyprobe__elf *self, void *bytes, size_t size, Elf_Type type)
 {
-    bool swap = self->msb != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
-    uint16_t u16;
-    uint32_t u32;
-    uint64_t u64;
+    Elf_Data data = {.d_buf = bytes, .d_size = size, .d_type = type, .d_version = EV_CURRENT};
 
-    switch (size) {
-    case 2:
-        memcpy(&u16, bytes, 2);
-        return swap ? __builtin_bswap16(u16) : u16;
-    case 4:
-        memcpy(&u32, bytes, 4);
-        return swap ? __builtin_bswap32(u32) : u32;
-    default:
-        memcpy(&u64, bytes, 8);
-        return swap ? __builtin_bswap64(u64) : u64;
-    }
+    /* In place: an item's file and memory forms have the same size. */
+    return gelf_xlatetom(self->elf, &data, &data, self->encoding) ? 0 : -EBADMSG;
 }

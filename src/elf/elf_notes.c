@@ -26,7 +26,8 @@ static size_t next_note_section(const struct pyprobe__elf *self, const char *nam
     return index;
 }
 
-void pyprobe__elf_notes_begin(const struct pyprobe__elf *elf, const char *section_name, struct pyprobe__elf_note_iter *it)
+void pyprobe__elf_notes_begin(const struct pyprobe__elf *elf, const char *section_name,
+                              struct pyprobe__elf_note_iter *it)
 {
     it->elf = elf;
     it->section_name = section_name;
@@ -91,14 +92,31 @@ bool pyprobe__elf_note_is(const struct pyprobe__elf_note *note, const char *owne
 
 void pyprobe__stapsdt_begin(const struct pyprobe__elf *elf, struct pyprobe__stapsdt_iter *it)
 {
+    GElf_Shdr shdr;
+
     pyprobe__elf_notes_begin(elf, PYPROBE_STAPSDT_SECTION, &it->notes);
+    it->has_base = pyprobe__elf_find_section(elf, 1, PYPROBE_STAPSDT_BASE_SECTION, &shdr) < elf->shnum;
+    it->base = it->has_base ? shdr.sh_addr : 0;
 }
 
-/* libelf translates the note headers but not the descriptors: the addresses
- * are read in the file's byte order. */
-static uint64_t read_address(const struct pyprobe__elf *self, const unsigned char *bytes)
+/* libelf translates the note headers but not the descriptors: the three
+ * addresses, of the file's word size and byte order, are translated here. */
+static int read_addresses(const struct pyprobe__elf *self, const unsigned char *desc,
+                          struct pyprobe__stapsdt_probe *probe)
 {
-    return pyprobe__elf_read_uint(self, bytes, self->address_size);
+    union {
+        Elf32_Addr a32[3];
+        Elf64_Addr a64[3];
+    } words;
+    size_t size = 3 * (size_t)self->address_size;
+
+    memcpy(&words, desc, size);
+    if (pyprobe__elf_to_memory(self, &words, size, ELF_T_ADDR) != 0)
+        return -EBADMSG;
+    probe->note_pc = self->address_size == 8 ? words.a64[0] : words.a32[0];
+    probe->note_base = self->address_size == 8 ? words.a64[1] : words.a32[1];
+    probe->note_semaphore = self->address_size == 8 ? words.a64[2] : words.a32[2];
+    return 0;
 }
 
 /* Takes the NUL-terminated string at *used, and moves *used past it. */
@@ -117,34 +135,30 @@ static int take_string(const unsigned char *desc, size_t size, size_t *used, con
 /* The .stapsdt.base rule: the site moved as far as the base section did
  * since the note was written (prelinking). Addresses wrap at the ELF's
  * address size. */
-static uint64_t relocate(const struct pyprobe__elf *self, uint64_t address, uint64_t note_base)
+static uint64_t relocate(const struct pyprobe__stapsdt_iter *it, uint64_t address, uint64_t note_base)
 {
-    uint64_t moved = address + (self->base - note_base);
+    uint64_t moved = address + (it->base - note_base);
 
-    return self->address_size == 4 ? (moved & UINT32_MAX) : moved;
+    return it->notes.elf->address_size == 4 ? (moved & UINT32_MAX) : moved;
 }
 
-static int decode_probe(const struct pyprobe__elf *self, const unsigned char *desc, size_t size,
+static int decode_probe(const struct pyprobe__stapsdt_iter *it, const unsigned char *desc, size_t size,
                         struct pyprobe__stapsdt_probe *probe)
 {
-    size_t used = 3 * (size_t)self->address_size;
-    int rc;
+    size_t used = 3 * (size_t)it->notes.elf->address_size;
+    int rc = size < used ? -EBADMSG : read_addresses(it->notes.elf, desc, probe);
 
-    if (size < used)
-        return -EBADMSG;
-    probe->note_pc = read_address(self, desc);
-    probe->note_base = read_address(self, desc + self->address_size);
-    probe->note_semaphore = read_address(self, desc + 2 * self->address_size);
-    rc = take_string(desc, size, &used, &probe->provider);
+    if (rc == 0)
+        rc = take_string(desc, size, &used, &probe->provider);
     if (rc == 0)
         rc = take_string(desc, size, &used, &probe->name);
     if (rc == 0)
         rc = take_string(desc, size, &used, &probe->args);
     if (rc != 0)
         return rc;
-    probe->pc = self->has_base ? relocate(self, probe->note_pc, probe->note_base) : probe->note_pc;
-    probe->semaphore = self->has_base && probe->note_semaphore
-        ? relocate(self, probe->note_semaphore, probe->note_base) : probe->note_semaphore;
+    probe->pc = it->has_base ? relocate(it, probe->note_pc, probe->note_base) : probe->note_pc;
+    probe->semaphore = it->has_base && probe->note_semaphore
+        ? relocate(it, probe->note_semaphore, probe->note_base) : probe->note_semaphore;
     return 0;
 }
 
@@ -158,7 +172,7 @@ int pyprobe__stapsdt_next(struct pyprobe__stapsdt_iter *it, struct pyprobe__stap
     while ((rc = pyprobe__elf_notes_next(&it->notes, &note)) > 0) {
         if (!pyprobe__elf_note_is(&note, PYPROBE_STAPSDT_OWNER, PYPROBE_STAPSDT_TYPE))
             continue;
-        rc = decode_probe(it->notes.elf, note.desc, note.desc_size, probe);
+        rc = decode_probe(it, note.desc, note.desc_size, probe);
         return rc == 0 ? 1 : rc;
     }
     return rc;

@@ -77,6 +77,8 @@ struct pyprobe__stapsdt_probe {
 /* Where an iteration stands; fill it with pyprobe__stapsdt_begin(). */
 struct pyprobe__stapsdt_iter {
     struct pyprobe__elf_note_iter notes; /* of the .note.stapsdt sections */
+    bool has_base;                      /* a .stapsdt.base section exists, */
+    uint64_t base;                      /* at this address */
 };
 
 void pyprobe__stapsdt_begin(const struct pyprobe__elf *elf, struct pyprobe__stapsdt_iter *it);

@@ -19,12 +19,10 @@ struct pyprobe__elf {
     bool owns_fd;
     uint64_t file_size;
     struct name_block *names; /* function names handed out (elf_symbols.c) */
-    bool msb;               /* big-endian: note descriptors are raw bytes */
+    unsigned char encoding; /* ELFDATA2LSB or ELFDATA2MSB */
     unsigned address_size;
     size_t shnum;
     size_t shstrndx;
-    bool has_base;          /* a .stapsdt.base section exists, at base */
-    uint64_t base;
 };
 
 /* Section header `index`, or NULL. Every header was checked at open. */
@@ -41,7 +39,10 @@ static inline bool pyprobe__elf_in_range(uint64_t address, uint64_t start, uint6
 /* Frees the function names handed out: for pyprobe__elf_close(). */
 void pyprobe__elf_free_names(struct pyprobe__elf *self);
 
-/* An integer of `size` bytes (2, 4 or 8) in the file's byte order. */
-uint64_t pyprobe__elf_read_uint(const struct pyprobe__elf *self, const unsigned char *bytes, unsigned size);
+/* Translates `size` bytes of `type` items (ELF_T_SYM, ELF_T_ADDR) read raw
+ * from the file into their memory form (Elf32_Sym or Elf64_Sym, ...), in
+ * place: libelf's translation, for the bytes it does not read itself. 0, or
+ * -EBADMSG when `size` is not a whole number of items. */
+int pyprobe__elf_to_memory(const struct pyprobe__elf *self, void *bytes, size_t size, Elf_Type type);
 
 #endif /* PYPROBE_ELF_PRIVATE_H */

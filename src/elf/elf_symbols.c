@@ -222,15 +222,13 @@ static ssize_t read_symbols(const struct pyprobe__elf *self, void *chunk, uint64
                             size_t entry)
 {
     ssize_t got = pread(self->fd, chunk, count * entry, (off_t)offset);
-    Elf_Data data = {.d_buf = chunk, .d_type = ELF_T_SYM, .d_version = EV_CURRENT};
+    size_t whole = got > 0 ? (size_t)got / entry : 0;
+    int rc;
 
     if (got < 0)
         return -errno;
-    data.d_size = (size_t)got / entry * entry;
-    /* In place: the file and memory forms of a symbol have the same size. */
-    if (!gelf_xlatetom(self->elf, &data, &data, self->msb ? ELFDATA2MSB : ELFDATA2LSB))
-        return -EBADMSG;
-    return (ssize_t)(data.d_size / entry);
+    rc = pyprobe__elf_to_memory(self, chunk, whole * entry, ELF_T_SYM);
+    return rc == 0 ? (ssize_t)whole : rc;
 }
 
 /* One pass over the symbol table of `shdr`. A table cut short by the

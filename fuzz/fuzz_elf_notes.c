@@ -80,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct pyprobe__elf *elf;
     struct pyprobe__sites sites;
+    struct pyprobe__site site;
     struct pyprobe__elf_segment segment;
     struct pyprobe__filter filter;
 
@@ -88,10 +89,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (pyprobe__filter_parse("py*:*:*:*-*", PYPROBE__FIELD_NAME, &filter) != 0)
         abort();
-    if (pyprobe__sites_read(elf, &sites) == 0) {
-        for (size_t i = 0; i < sites.count; i++)
-            look_at(elf, &sites.sites[i], &filter);
-        pyprobe__sites_free(&sites);
+    if (pyprobe__sites_open(elf, &sites) == 0) {
+        while (pyprobe__sites_next(&sites, &site) > 0)
+            look_at(elf, &site, &filter);
+        pyprobe__sites_close(&sites);
     }
     pyprobe__elf_first_segment(elf, &segment);
     pyprobe__filter_free(&filter);

@@ -6,37 +6,32 @@
 #include <string.h>
 
 #include "elf_symbols.h"
+#include "grow.h"
 
-static int append_site(struct pyprobe__sites *sites, size_t *capacity, const struct pyprobe__stapsdt_probe *probe)
+/* The next good note: 1, or 0 after the last (a note that breaks the
+ * framing ends the notes). Malformed notes are skipped, and counted. */
+static int next_probe(struct pyprobe__stapsdt_iter *it, struct pyprobe__stapsdt_probe *probe, size_t *malformed)
 {
-    if (sites->count == *capacity) {
-        size_t bigger = *capacity ? 2 * *capacity : 32;
-        struct pyprobe__site *grown = realloc(sites->sites, bigger * sizeof *grown);
-
-        if (!grown)
-            return -ENOMEM;
-        sites->sites = grown;
-        *capacity = bigger;
-    }
-    sites->sites[sites->count++] = (struct pyprobe__site){.probe = *probe};
-    return 0;
-}
-
-static int read_probes(const struct pyprobe__elf *elf, struct pyprobe__sites *sites)
-{
-    struct pyprobe__stapsdt_iter it;
-    struct pyprobe__stapsdt_probe probe;
-    size_t capacity = 0;
     int rc;
 
-    pyprobe__stapsdt_begin(elf, &it);
-    while ((rc = pyprobe__stapsdt_next(&it, &probe)) != 0 && !pyprobe__stapsdt_stuck(&it)) {
-        if (rc < 0)
-            sites->malformed++;
-        else if (append_site(sites, &capacity, &probe) != 0)
+    while ((rc = pyprobe__stapsdt_next(it, probe)) < 0 && !pyprobe__stapsdt_stuck(it))
+        ++*malformed;
+    return rc > 0;
+}
+
+/* The first pass: how many sites, what was lost, and their addresses. */
+static int read_pcs(struct pyprobe__elf *elf, struct pyprobe__sites *sites)
+{
+    struct pyprobe__stapsdt_probe probe;
+    size_t capacity = 0;
+
+    pyprobe__stapsdt_begin(elf, &sites->notes);
+    while (next_probe(&sites->notes, &probe, &sites->malformed)) {
+        if (pyprobe__grow(&sites->pcs, &capacity, sites->count + 1, sizeof *sites->pcs) != 0)
             return -ENOMEM;
+        sites->pcs[sites->count++] = probe.pc;
     }
-    sites->cut_short = pyprobe__stapsdt_stuck(&it);
+    sites->cut_short = pyprobe__stapsdt_stuck(&sites->notes);
     return 0;
 }
 
@@ -62,65 +57,62 @@ static size_t sort_unique(uint64_t *values, size_t count)
 /* The FUNCTION column, for all sites in one pass over the symbols. */
 static int name_functions(struct pyprobe__elf *elf, struct pyprobe__sites *sites)
 {
-    uint64_t *pcs = malloc(sites->count * sizeof *pcs);
-    const char **names = malloc(sites->count * sizeof *names);
-    size_t count;
-    int rc = -ENOMEM;
-
-    if (pcs && names) {
-        for (size_t i = 0; i < sites->count; i++)
-            pcs[i] = sites->sites[i].probe.pc;
-        count = sort_unique(pcs, sites->count);
-        rc = pyprobe__elf_functions_at(elf, pcs, count, names);
-        for (size_t i = 0; rc == 0 && i < sites->count; i++) {
-            const uint64_t *pc = bsearch(&sites->sites[i].probe.pc, pcs, count, sizeof *pcs, by_value);
-
-            sites->sites[i].function = names[pc - pcs];
-        }
-    }
-    free(pcs);
-    free(names);
-    return rc;
+    sites->pc_count = sort_unique(sites->pcs, sites->count);
+    sites->functions = malloc(sites->pc_count * sizeof *sites->functions);
+    if (!sites->functions)
+        return -ENOMEM;
+    return pyprobe__elf_functions_at(elf, sites->pcs, sites->pc_count, sites->functions);
 }
 
-static int attach_signatures(const struct pyprobe__elf *elf, struct pyprobe__sites *sites)
+int pyprobe__sites_open(struct pyprobe__elf *elf, struct pyprobe__sites *out)
 {
-    int count = pyprobe__signatures_read(elf, &sites->signatures, &sites->malformed_signatures);
-
-    if (count < 0)
-        return count;
-    sites->signature_count = (size_t)count;
-    for (size_t i = 0; i < sites->count; i++) {
-        struct pyprobe__site *site = &sites->sites[i];
-
-        site->signature = pyprobe__signature_find(sites->signatures, sites->signature_count,
-                                                 site->probe.provider, site->probe.name);
-    }
-    return 0;
-}
-
-int pyprobe__sites_read(struct pyprobe__elf *elf, struct pyprobe__sites *out)
-{
-    int rc;
+    int rc, count;
 
     if (!elf || !out)
         return -EINVAL;
     *out = (struct pyprobe__sites){0};
-    rc = read_probes(elf, out);
+    rc = read_pcs(elf, out);
     if (rc == 0 && out->count > 0)
         rc = name_functions(elf, out);
-    if (rc == 0 && out->count > 0)
-        rc = attach_signatures(elf, out);
-    if (rc != 0)
-        pyprobe__sites_free(out);
-    return rc;
+    if (rc == 0 && out->count > 0) {
+        count = pyprobe__signatures_read(elf, &out->signatures, &out->malformed_signatures);
+        rc = count < 0 ? count : 0;
+        out->signature_count = count < 0 ? 0 : (size_t)count;
+    }
+    if (rc != 0) {
+        pyprobe__sites_close(out);
+        return rc;
+    }
+    /* The second pass, which pyprobe__sites_next() makes. */
+    pyprobe__stapsdt_begin(elf, &out->notes);
+    return 0;
 }
 
-void pyprobe__sites_free(struct pyprobe__sites *sites)
+static const char *function_of(const struct pyprobe__sites *sites, uint64_t pc)
+{
+    const uint64_t *found = bsearch(&pc, sites->pcs, sites->pc_count, sizeof *sites->pcs, by_value);
+
+    return found ? sites->functions[found - sites->pcs] : NULL;
+}
+
+int pyprobe__sites_next(struct pyprobe__sites *sites, struct pyprobe__site *site)
+{
+    size_t malformed = 0; /* counted once, in the first pass */
+
+    if (!sites || !site || !next_probe(&sites->notes, &site->probe, &malformed))
+        return 0;
+    site->function = function_of(sites, site->probe.pc);
+    site->signature = pyprobe__signature_find(sites->signatures, sites->signature_count, site->probe.provider,
+                                              site->probe.name);
+    return 1;
+}
+
+void pyprobe__sites_close(struct pyprobe__sites *sites)
 {
     if (!sites)
         return;
-    free(sites->sites);
+    free(sites->pcs);
+    free(sites->functions);
     free(sites->signatures);
     *sites = (struct pyprobe__sites){0};
 }

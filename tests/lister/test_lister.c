@@ -44,6 +44,19 @@ static struct pyprobe__elf *open_input(const char *name)
     return elf;
 }
 
+/* Every site of the file, as a lister reads them: *sites is open (close
+ * it), and the sites are in site[]. */
+static void read_sites(struct pyprobe__elf *elf, struct pyprobe__sites *sites, struct pyprobe__site *site,
+                       size_t max)
+{
+    size_t count = 0;
+
+    ck_assert_int_eq(pyprobe__sites_open(elf, sites), 0);
+    while (count < max && pyprobe__sites_next(sites, &site[count]) > 0)
+        count++;
+    ck_assert_uint_eq(count, sites->count);
+}
+
 /* ==== filters ==== */
 
 static struct pyprobe__probe_id entry_in(int pid)
@@ -209,18 +222,19 @@ START_TEST(sites_carry_their_signatures)
 {
     struct pyprobe__elf *elf = open_input("signatures.so");
     struct pyprobe__sites sites;
+    struct pyprobe__site site[16];
 
-    ck_assert_int_eq(pyprobe__sites_read(elf, &sites), 0);
+    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
     ck_assert_uint_eq(sites.count, 3);
     ck_assert_uint_eq(sites.signature_count, 2);
     ck_assert_uint_eq(sites.malformed_signatures, 1);
-    ck_assert_ptr_nonnull(sites.sites[0].signature);
-    ck_assert_uint_eq(sites.sites[0].signature->argc, 3);
-    ck_assert_str_eq(sites.sites[0].signature->types[1], "const char *");
-    ck_assert_ptr_nonnull(sites.sites[1].signature);
-    ck_assert_str_eq(sites.sites[1].signature->types[0], "long");
-    ck_assert_ptr_null(sites.sites[2].signature);
-    pyprobe__sites_free(&sites);
+    ck_assert_ptr_nonnull(site[0].signature);
+    ck_assert_uint_eq(site[0].signature->argc, 3);
+    ck_assert_str_eq(site[0].signature->types[1], "const char *");
+    ck_assert_ptr_nonnull(site[1].signature);
+    ck_assert_str_eq(site[1].signature->types[0], "long");
+    ck_assert_ptr_null(site[2].signature);
+    pyprobe__sites_close(&sites);
     pyprobe__elf_close(elf);
 }
 END_TEST
@@ -235,20 +249,21 @@ START_TEST(functions_of_many_addresses)
     static const char *const want[] = {"f1", "f2", NULL, NULL, "f2"};
     struct pyprobe__elf *elf = open_input(_i == 0 ? "functions64.so" : "functions32.so");
     struct pyprobe__sites sites;
+    struct pyprobe__site site[16];
     const char *name;
 
-    ck_assert_int_eq(pyprobe__sites_read(elf, &sites), 0);
+    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
     ck_assert_uint_eq(sites.count, 5);
     for (size_t i = 0; i < 5; i++) {
         if (want[i])
-            ck_assert_str_eq(sites.sites[i].function, want[i]);
+            ck_assert_str_eq(site[i].function, want[i]);
         else
-            ck_assert_ptr_null(sites.sites[i].function);
+            ck_assert_ptr_null(site[i].function);
     }
     ck_assert_int_eq(pyprobe__elf_function_at(elf, 0x1020, &name), 0);
     ck_assert_str_eq(name, "f2");
     ck_assert_int_eq(pyprobe__elf_function_at(elf, 0x1030, &name), -ENOENT);
-    pyprobe__sites_free(&sites);
+    pyprobe__sites_close(&sites);
     pyprobe__elf_close(elf);
 }
 END_TEST
@@ -257,14 +272,15 @@ START_TEST(malformed_notes_are_counted_and_skipped)
 {
     struct pyprobe__elf *elf = open_input("broken.so");
     struct pyprobe__sites sites;
+    struct pyprobe__site site[16];
 
-    ck_assert_int_eq(pyprobe__sites_read(elf, &sites), 0);
+    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
     ck_assert_uint_eq(sites.count, 2);
-    ck_assert_str_eq(sites.sites[0].probe.name, "good1");
-    ck_assert_str_eq(sites.sites[1].probe.name, "good2");
+    ck_assert_str_eq(site[0].probe.name, "good1");
+    ck_assert_str_eq(site[1].probe.name, "good2");
     ck_assert_uint_eq(sites.malformed, 1);
     ck_assert(sites.cut_short);
-    pyprobe__sites_free(&sites);
+    pyprobe__sites_close(&sites);
     pyprobe__elf_close(elf);
 }
 END_TEST
@@ -273,11 +289,12 @@ START_TEST(a_symbol_table_past_the_end_names_nothing)
 {
     struct pyprobe__elf *elf = open_input("symtab-cut.so");
     struct pyprobe__sites sites;
+    struct pyprobe__site site[16];
 
-    ck_assert_int_eq(pyprobe__sites_read(elf, &sites), 0);
+    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
     ck_assert_uint_eq(sites.count, 1);
-    ck_assert_ptr_null(sites.sites[0].function);
-    pyprobe__sites_free(&sites);
+    ck_assert_ptr_null(site[0].function);
+    pyprobe__sites_close(&sites);
     pyprobe__elf_close(elf);
 }
 END_TEST
@@ -306,14 +323,15 @@ START_TEST(the_library_records_its_types)
 {
     struct pyprobe__elf *elf;
     struct pyprobe__sites sites;
+    struct pyprobe__site all[16];
     size_t seen = 0;
 
     ck_assert_int_eq(pyprobe__elf_open_path(library, &elf), 0);
-    ck_assert_int_eq(pyprobe__sites_read(elf, &sites), 0);
+    read_sites(elf, &sites, all, sizeof all / sizeof all[0]);
     ck_assert_uint_eq(sites.count, 12);
     ck_assert_uint_eq(sites.signature_count, 12);
     for (size_t i = 0; i < sites.count; i++) {
-        const struct pyprobe__site *site = &sites.sites[i];
+        const struct pyprobe__site *site = &all[i];
 
         ck_assert_ptr_nonnull(site->function);
         ck_assert(strncmp(site->function, "pyprobe_fire_", 13) == 0);
@@ -330,7 +348,7 @@ START_TEST(the_library_records_its_types)
         }
     }
     ck_assert_uint_eq(seen, 2);
-    pyprobe__sites_free(&sites);
+    pyprobe__sites_close(&sites);
     pyprobe__elf_close(elf);
 }
 END_TEST

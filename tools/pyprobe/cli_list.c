@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "lister_proc.h"
 
 /* One object being listed: a file, or an object mapped in a process. */
@@ -23,6 +24,8 @@ struct walk {
     struct cli_output *out;
     unsigned next_id;
     size_t listed;              /* sites listed for the current target */
+    char *d_name;               /* the D form of the current site's name */
+    size_t d_name_capacity;
 };
 
 /* The message for an error of the reader, in the words of this tool. */
@@ -74,20 +77,22 @@ static void locate_in_process(const struct target_object *object, uint64_t bias,
     }
 }
 
-/* Prints the site if a filter takes it; `d_name` has room for its name. */
-static void list_site(struct walk *walk, const struct target_object *object, const struct cli_row *base,
-                      char *d_name)
+/* Prints the site if a filter takes it: 0, or -ENOMEM. */
+static int list_site(struct walk *walk, const struct target_object *object, const struct cli_row *base)
 {
     struct cli_row row = *base;
     const struct pyprobe__stapsdt_probe *probe = &row.site->probe;
     struct pyprobe__probe_id id = {
         .provider = probe->provider, .pid = row.pid, .module = row.module, .path = row.path,
-        .function = row.site->function ? row.site->function : "", .name = probe->name, .d_name = d_name};
+        .function = row.site->function ? row.site->function : "", .name = probe->name};
 
-    pyprobe__d_name(probe->name, d_name);
+    if (pyprobe__grow(&walk->d_name, &walk->d_name_capacity, strlen(probe->name) + 1, 1) != 0)
+        return -ENOMEM;
+    pyprobe__d_name(probe->name, walk->d_name);
+    id.d_name = walk->d_name;
     if (!pyprobe__filters_match(walk->opts->filters, walk->opts->filter_count, &id))
-        return;
-    row.name = walk->opts->raw_names ? probe->name : d_name;
+        return 0;
+    row.name = walk->opts->raw_names ? probe->name : walk->d_name;
     for (size_t i = 0; i < (object->proc ? object->bias_count : 1); i++) {
         if (object->proc)
             locate_in_process(object, object->biases[i], &row);
@@ -95,6 +100,7 @@ static void list_site(struct walk *walk, const struct target_object *object, con
         walk->out->row(walk->out, &row);
         walk->listed++;
     }
+    return 0;
 }
 
 /* Says what was lost to malformed notes: true if anything was. */
@@ -113,35 +119,21 @@ static bool report_notes(struct walk *walk, const struct target_object *object, 
     return true;
 }
 
-/* Room for the D form of the longest probe name of the object. */
-static char *name_buffer(const struct pyprobe__sites *sites)
-{
-    size_t longest = 0;
-
-    for (size_t i = 0; i < sites->count; i++) {
-        size_t length = strlen(sites->sites[i].probe.name);
-
-        longest = length > longest ? length : longest;
-    }
-    return malloc(longest + 1);
-}
-
-/* Lists the sites read from one object: 0, 1 when notes were lost (and
- * said so), or -ENOMEM. */
+/* Lists the sites of one object as they are read: 0, 1 when notes were
+ * lost (and said so), or -ENOMEM. */
 static int list_sites(struct walk *walk, const struct target_object *object, const char *module,
-                      const struct pyprobe__sites *sites)
+                      struct pyprobe__sites *sites)
 {
+    struct pyprobe__site site;
     struct cli_row row = {.pid = object->proc ? pyprobe__proc_pid(object->proc) : 0, .path = object->path,
-                          .module = module, .address_size = pyprobe__elf_address_size(object->elf)};
-    char *d_name = name_buffer(sites);
+                          .module = module, .address_size = pyprobe__elf_address_size(object->elf),
+                          .site = &site};
+    int rc = 0;
 
-    if (!d_name)
-        return -ENOMEM;
-    for (size_t i = 0; i < sites->count; i++) {
-        row.site = &sites->sites[i];
-        list_site(walk, object, &row, d_name);
-    }
-    free(d_name);
+    while (rc == 0 && pyprobe__sites_next(sites, &site) > 0)
+        rc = list_site(walk, object, &row);
+    if (rc != 0)
+        return rc;
     return report_notes(walk, object, sites) ? 1 : 0;
 }
 
@@ -150,11 +142,11 @@ static int list_object(struct walk *walk, const struct target_object *object)
 {
     struct pyprobe__sites sites;
     char *module = module_name(object);
-    int rc = module ? pyprobe__sites_read(object->elf, &sites) : -ENOMEM;
+    int rc = module ? pyprobe__sites_open(object->elf, &sites) : -ENOMEM;
 
     if (rc == 0) {
         rc = list_sites(walk, object, module, &sites);
-        pyprobe__sites_free(&sites);
+        pyprobe__sites_close(&sites);
     }
     if (rc < 0)
         problem(walk, object->target, object->proc ? object->path : NULL, describe(rc));
@@ -236,5 +228,6 @@ int cli_list(const struct cli_options *opts, struct cli_output *out)
         read += list_process(&walk, opts->pids[i]) == 0;
     }
     out->end(out);
+    free(walk.d_name);
     return read > 0 ? CLI_OK : CLI_NOTHING_LISTED;
 }

@@ -32,21 +32,25 @@ void pyprobe__elf_notes_begin(const struct pyprobe__elf *elf, const char *sectio
     it->elf = elf;
     it->section_name = section_name;
     it->section = next_note_section(elf, section_name, 1);
+    it->data = NULL;
     it->offset = 0;
     it->stuck = false;
 }
 
-/* The note section the iterator is in, moving on to the next one when this
- * one is done: 1 and *data, 0 at the end, -EBADMSG if it cannot be read. */
-static int current_notes(struct pyprobe__elf_note_iter *it, Elf_Data **data)
+/* The data of the note section the iterator is in, moving on to the next
+ * section when this one is done: 1, 0 at the end, -EBADMSG if it cannot be
+ * read. */
+static int current_notes(struct pyprobe__elf_note_iter *it)
 {
     while (it->section < it->elf->shnum) {
-        *data = elf_getdata(elf_getscn(it->elf->elf, it->section), NULL);
-        if (!*data)
+        if (!it->data)
+            it->data = elf_getdata(elf_getscn(it->elf->elf, it->section), NULL);
+        if (!it->data)
             return -EBADMSG;
-        if (it->offset < (*data)->d_size)
+        if (it->offset < it->data->d_size)
             return 1;
         it->section = next_note_section(it->elf, it->section_name, it->section + 1);
+        it->data = NULL;
         it->offset = 0;
     }
     return 0;
@@ -54,7 +58,6 @@ static int current_notes(struct pyprobe__elf_note_iter *it, Elf_Data **data)
 
 int pyprobe__elf_notes_next(struct pyprobe__elf_note_iter *it, struct pyprobe__elf_note *note)
 {
-    Elf_Data *data;
     GElf_Nhdr nhdr;
     size_t name_offset, desc_offset, next;
     int rc;
@@ -63,21 +66,21 @@ int pyprobe__elf_notes_next(struct pyprobe__elf_note_iter *it, struct pyprobe__e
         return -EINVAL;
     if (it->stuck)
         return -EBADMSG;
-    rc = current_notes(it, &data);
+    rc = current_notes(it);
     if (rc <= 0) {
         it->stuck = rc < 0;
         return rc;
     }
     /* 0: the note does not fit in what is left of the section. */
-    next = gelf_getnote(data, it->offset, &nhdr, &name_offset, &desc_offset);
+    next = gelf_getnote(it->data, it->offset, &nhdr, &name_offset, &desc_offset);
     if (next == 0) {
         it->stuck = true;
         return -EBADMSG;
     }
     it->offset = next;
     *note = (struct pyprobe__elf_note){
-        .owner = (const char *)data->d_buf + name_offset, .owner_size = nhdr.n_namesz, .type = nhdr.n_type,
-        .desc = (const unsigned char *)data->d_buf + desc_offset, .desc_size = nhdr.n_descsz};
+        .owner = (const char *)it->data->d_buf + name_offset, .owner_size = nhdr.n_namesz, .type = nhdr.n_type,
+        .desc = (const unsigned char *)it->data->d_buf + desc_offset, .desc_size = nhdr.n_descsz};
     return 1;
 }
 

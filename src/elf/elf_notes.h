@@ -18,6 +18,7 @@
 #ifndef PYPROBE_ELF_NOTES_H
 #define PYPROBE_ELF_NOTES_H
 
+#include <libelf.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +42,7 @@ struct pyprobe__elf_note_iter {
     const struct pyprobe__elf *elf;
     const char *section_name;
     size_t section; /* index of the current section, shnum after the last */
+    Elf_Data *data; /* its data, once read */
     size_t offset;  /* of the next note in it */
     bool stuck;     /* a note broke the framing: every next call fails */
 };

@@ -140,7 +140,7 @@ static int index_buckets(struct lookup *lookup)
     size_t i = 0;
 
     lookup->bucket_count = 1;
-    while (lookup->bucket_count < 2 * lookup->count && lookup->bucket_count < (1u << 16))
+    while (2 * lookup->bucket_count < lookup->count && lookup->bucket_count < (1u << 15))
         lookup->bucket_count *= 2;
     while ((span >> lookup->shift) >= lookup->bucket_count)
         lookup->shift++;

@@ -88,11 +88,18 @@ int pyprobe__sites_open(struct pyprobe__elf *elf, struct pyprobe__sites *out)
     return 0;
 }
 
-static const char *function_of(const struct pyprobe__sites *sites, uint64_t pc)
+/* The function holding `pc`, one of the sites' addresses. Compilers emit
+ * the notes in address order, so the address after the last one found is
+ * tried before a search. */
+static const char *function_of(struct pyprobe__sites *sites, uint64_t pc)
 {
-    const uint64_t *found = bsearch(&pc, sites->pcs, sites->pc_count, sizeof *sites->pcs, by_value);
+    const uint64_t *found = sites->next_pc < sites->pc_count && sites->pcs[sites->next_pc] == pc
+        ? &sites->pcs[sites->next_pc] : bsearch(&pc, sites->pcs, sites->pc_count, sizeof *sites->pcs, by_value);
 
-    return found ? sites->functions[found - sites->pcs] : NULL;
+    if (!found)
+        return NULL;
+    sites->next_pc = (size_t)(found - sites->pcs) + 1;
+    return sites->functions[found - sites->pcs];
 }
 
 int pyprobe__sites_next(struct pyprobe__sites *sites, struct pyprobe__site *site)

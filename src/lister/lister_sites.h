@@ -50,6 +50,7 @@ struct pyprobe__sites {
     uint64_t *pcs;                  /* the sites' addresses, sorted, each once */
     const char **functions;         /* the function holding each of pcs, or NULL */
     size_t pc_count;
+    size_t next_pc;                 /* the index after the last pc looked up */
 };
 
 /* Reads what the sites of `elf` need, which must stay open while they are

@@ -14,6 +14,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "grow.h"
+
 struct pyprobe__proc {
     int pid;
     int mem_fd;                 /* /proc/PID/mem, or -errno */
@@ -65,14 +67,10 @@ static int read_text(const char *name, char **out)
     if (fd < 0)
         return -errno;
     while (got > 0) {
-        if (capacity - size < 4096) {
-            char *bigger = realloc(text, capacity = capacity ? 2 * capacity : 65536);
-
-            if (!bigger) {
-                got = -ENOMEM;
-                break;
-            }
-            text = bigger;
+        /* Room for a page at a time, and the final NUL. */
+        if (pyprobe__grow(&text, &capacity, size + 4096 + 1, 1) != 0) {
+            got = -ENOMEM;
+            break;
         }
         got = read(fd, text + size, capacity - size - 1);
         if (got < 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "elf_notes.h"
+#include "grow.h"
 
 int pyprobe__signature_parse(const unsigned char *desc, size_t size, struct pyprobe__signature *out)
 {
@@ -32,23 +33,6 @@ int pyprobe__signature_parse(const unsigned char *desc, size_t size, struct pypr
     return 0;
 }
 
-/* Appends to a growing array: 0 or -ENOMEM. */
-static int append(struct pyprobe__signature **array, size_t *count, size_t *capacity,
-                  const struct pyprobe__signature *item)
-{
-    if (*count == *capacity) {
-        size_t bigger = *capacity ? 2 * *capacity : 16;
-        struct pyprobe__signature *grown = realloc(*array, bigger * sizeof **array);
-
-        if (!grown)
-            return -ENOMEM;
-        *array = grown;
-        *capacity = bigger;
-    }
-    (*array)[(*count)++] = *item;
-    return 0;
-}
-
 int pyprobe__signatures_read(const struct pyprobe__elf *elf, struct pyprobe__signature **out, size_t *malformed)
 {
     struct pyprobe__elf_note_iter it;
@@ -66,8 +50,10 @@ int pyprobe__signatures_read(const struct pyprobe__elf *elf, struct pyprobe__sig
             continue;
         if (pyprobe__signature_parse(note.desc, note.desc_size, &signature) != 0)
             ++*malformed;
-        else if (append(&array, &count, &capacity, &signature) != 0)
+        else if (pyprobe__grow(&array, &capacity, count + 1, sizeof *array) != 0)
             break;
+        else
+            array[count++] = signature;
     }
     if (rc > 0) {
         free(array);

@@ -6,6 +6,7 @@ set(PYPROBE_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/pyprobe")
 
 install(FILES include/pyprobe.h "${PYPROBE_GENERATED_INCLUDE}/pyprobe_config.h"
   DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+install(FILES include/pyprobe/notes.h DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/pyprobe")
 # The provider as built (python.d, or the renamed provider).
 install(FILES "${PYPROBE_PROVIDER_FILE}" DESTINATION "${CMAKE_INSTALL_DATADIR}/pyprobe")
 install(TARGETS pyprobe pyprobe_static EXPORT pyprobeTargets
@@ -14,12 +15,13 @@ install(TARGETS pyprobe pyprobe_static EXPORT pyprobeTargets
 
 install(EXPORT pyprobeTargets NAMESPACE pyprobe:: DESTINATION "${PYPROBE_CMAKE_DIR}")
 configure_package_config_file(cmake/pyprobeConfig.cmake.in
-  "${PROJECT_BINARY_DIR}/pyprobeConfig.cmake" INSTALL_DESTINATION "${PYPROBE_CMAKE_DIR}")
+  "${PROJECT_BINARY_DIR}/pyprobeConfig.cmake" INSTALL_DESTINATION "${PYPROBE_CMAKE_DIR}"
+  PATH_VARS CMAKE_INSTALL_INCLUDEDIR)
 # 0.x: a new minor version may change the API.
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/pyprobeConfigVersion.cmake"
   COMPATIBILITY SameMinorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/pyprobeConfig.cmake"
-  "${PROJECT_BINARY_DIR}/pyprobeConfigVersion.cmake" cmake/PyprobeProvider.cmake
+  "${PROJECT_BINARY_DIR}/pyprobeConfigVersion.cmake" cmake/PyprobeProvider.cmake cmake/PyprobeSignatures.cmake
   DESTINATION "${PYPROBE_CMAKE_DIR}")
 
 # pyprobe.pc is written at install time so that it names the prefix really
@@ -27,7 +29,8 @@ install(FILES "${PROJECT_BINARY_DIR}/pyprobeConfig.cmake"
 install(CODE "set(pyprobe_pc_in \"${CMAKE_CURRENT_LIST_DIR}/pyprobe.pc.in\")
   set(pyprobe_pc_version ${PROJECT_VERSION})
   set(pyprobe_pc_libdir \"${CMAKE_INSTALL_LIBDIR}\")
-  set(pyprobe_pc_includedir \"${CMAKE_INSTALL_INCLUDEDIR}\")")
+  set(pyprobe_pc_includedir \"${CMAKE_INSTALL_INCLUDEDIR}\")
+  set(pyprobe_pc_anchor ${PYPROBE_SIGNATURE_ANCHOR})")
 install(CODE [[
   get_filename_component(pc_dir "${pyprobe_pc_libdir}/pkgconfig" ABSOLUTE BASE_DIR "${CMAKE_INSTALL_PREFIX}")
   foreach(dir pyprobe_pc_libdir pyprobe_pc_includedir)
@@ -49,5 +52,7 @@ install(DIRECTORY include/pyprobe/cpython/ DESTINATION "${CMAKE_INSTALL_INCLUDED
 # was built (python/CMakeLists.txt: PYPROBE_PYTHON_INSTALL_DIR).
 install(FILES include/pyprobe_runtime.h DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 if(TARGET pyprobe_python)
-  install(TARGETS pyprobe_python LIBRARY DESTINATION "${PYPROBE_PYTHON_INSTALL_DIR}")
+  install(TARGETS pyprobe_python LIBRARY DESTINATION "${PYPROBE_PYTHON_INSTALL_DIR}/pyprobe")
+  install(DIRECTORY "${PROJECT_BINARY_DIR}/python/pyprobe/" DESTINATION "${PYPROBE_PYTHON_INSTALL_DIR}/pyprobe"
+    FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
 endif()

@@ -59,11 +59,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pyprobe/notes.h>  /* PYPROBE_MAX_PROBE_ARGS */
+#include <pyprobe_config.h> /* PYPROBE_API */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define PYPROBE_MAX_PROBE_ARGS 12
 /* perf publishes a provider as the event group "sdt_PROVIDER", and the
  * kernel takes group and event names of at most 63 characters. */
 #define PYPROBE_PROVIDER_NAME_MAX 59
@@ -89,35 +91,35 @@ typedef struct pyprobe_probe pyprobe_probe;
 /* ---- providers ---- */
 
 /* A new, empty, unloaded provider called `name` (copied). */
-int pyprobe_provider_create(const char *name, pyprobe_provider **out);
+PYPROBE_API int pyprobe_provider_create(const char *name, pyprobe_provider **out);
 /* Unloads the provider if loaded and frees it with its probes. NULL is fine. */
-void pyprobe_provider_destroy(pyprobe_provider *provider);
+PYPROBE_API void pyprobe_provider_destroy(pyprobe_provider *provider);
 
 /* Adds probe `name` (copied) with `count` arguments of `types`; *out (may be
  * NULL) is valid until the provider is destroyed. Only before loading. */
-int pyprobe_provider_add_probe(pyprobe_provider *provider, const char *name,
-                               const enum pyprobe_arg_type *types, size_t count, pyprobe_probe **out);
+PYPROBE_API int pyprobe_provider_add_probe(pyprobe_provider *provider, const char *name,
+                                           const enum pyprobe_arg_type *types, size_t count, pyprobe_probe **out);
 
 /* Generates the provider's object and loads it: from here on tracers see
  * the probes and fire reaches them. */
-int pyprobe_provider_load(pyprobe_provider *provider);
+PYPROBE_API int pyprobe_provider_load(pyprobe_provider *provider);
 /* Unloads it (the object is unmapped, its memfd closed); it may be loaded
  * again, and gets a new object then. */
-int pyprobe_provider_unload(pyprobe_provider *provider);
+PYPROBE_API int pyprobe_provider_unload(pyprobe_provider *provider);
 
-const char *pyprobe_provider_name(const pyprobe_provider *provider);
-bool pyprobe_provider_loaded(const pyprobe_provider *provider);
-size_t pyprobe_provider_probe_count(const pyprobe_provider *provider);
+PYPROBE_API const char *pyprobe_provider_name(const pyprobe_provider *provider);
+PYPROBE_API bool pyprobe_provider_loaded(const pyprobe_provider *provider);
+PYPROBE_API size_t pyprobe_provider_probe_count(const pyprobe_provider *provider);
 /* The loaded object as tracers name it: "/proc/PID/fd/N" for a memfd (this
  * process's pid; the path /proc/PID/maps shows is "/memfd:pyprobe-NAME.so
  * (deleted)"), or the temporary file's path where no memfd could be made.
  * NULL while unloaded. Valid until unloaded. */
-const char *pyprobe_provider_path(const pyprobe_provider *provider);
+PYPROBE_API const char *pyprobe_provider_path(const pyprobe_provider *provider);
 /* Whether the loaded object lives in a memfd (false: a temporary file, as
  * when memfd_create is unavailable or PYPROBE_RUNTIME_NO_MEMFD=1). */
-bool pyprobe_provider_uses_memfd(const pyprobe_provider *provider);
+PYPROBE_API bool pyprobe_provider_uses_memfd(const pyprobe_provider *provider);
 /* What the provider's last failed call said, in a sentence ("" if none). */
-const char *pyprobe_provider_error(const pyprobe_provider *provider);
+PYPROBE_API const char *pyprobe_provider_error(const pyprobe_provider *provider);
 
 /* ---- probes ---- */
 
@@ -126,18 +128,18 @@ const char *pyprobe_provider_error(const pyprobe_provider *provider);
  * strings and pointers as (uint64_t)(uintptr_t)p). Costs a semaphore read
  * when no tracer is attached: 0. -ENODEV when the provider is not loaded,
  * -EINVAL when `count` is not the probe's argument count. */
-int pyprobe_probe_fire(const pyprobe_probe *probe, const uint64_t *args, size_t count);
+PYPROBE_API int pyprobe_probe_fire(const pyprobe_probe *probe, const uint64_t *args, size_t count);
 /* Whether a tracer is attached: the probe's semaphore is non-zero. False
  * while the provider is not loaded. */
-bool pyprobe_probe_enabled(const pyprobe_probe *probe);
+PYPROBE_API bool pyprobe_probe_enabled(const pyprobe_probe *probe);
 
-const char *pyprobe_probe_name(const pyprobe_probe *probe);
-size_t pyprobe_probe_arg_count(const pyprobe_probe *probe);
-enum pyprobe_arg_type pyprobe_probe_arg_type(const pyprobe_probe *probe, size_t index);
+PYPROBE_API const char *pyprobe_probe_name(const pyprobe_probe *probe);
+PYPROBE_API size_t pyprobe_probe_arg_count(const pyprobe_probe *probe);
+PYPROBE_API enum pyprobe_arg_type pyprobe_probe_arg_type(const pyprobe_probe *probe, size_t index);
 
 /* What an error code of this API means, as a sentence; any other errno's
  * description otherwise. Never NULL; static storage. */
-const char *pyprobe_strerror(int error);
+PYPROBE_API const char *pyprobe_strerror(int error);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,9 @@
 # The ELF reader's unit tests, and through the reader the probes the build
 # puts into files. Included from tests/CMakeLists.txt only when the build
 # has probes.
-add_executable(test_elf_notes test_elf_notes.c)
+add_executable(test_elf_notes "${CMAKE_CURRENT_SOURCE_DIR}/test_elf_notes.c")
 target_link_libraries(test_elf_notes PRIVATE pyprobe_lister PkgConfig::CHECK)
+target_include_directories(test_elf_notes PRIVATE "${PYPROBE_TEST_LIB}")
 # The same readelf as the toolchain's, for the cross-check of the notes.
 if(CMAKE_READELF)
   target_compile_definitions(test_elf_notes PRIVATE "READELF_COMMAND=\"${CMAKE_READELF}\"")

@@ -9,15 +9,15 @@ endif()
 
 # A Python test script of tests/tracers, given the pyprobe command.
 function(lister_script_test name script)
-  add_test(NAME ${name} COMMAND "${Python3_EXECUTABLE}" "${lister_tests_dir}/tracers/${script}"
-    --pyprobe "${lister_cli}" ${ARGN})
-  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS lister)
+  pyprobe_script_test(${name} "${lister_tests_dir}/tracers/${script}" LABELS lister
+    ARGS --pyprobe "${lister_cli}" ${ARGN})
 endfunction()
 
 # Unit tests of the library code, on hand-made files that make_inputs.py
 # writes first (a fixture).
 add_executable(test_lister "${lister_tests_dir}/lister/test_lister.c")
 target_link_libraries(test_lister PRIVATE pyprobe_lister PkgConfig::CHECK)
+target_include_directories(test_lister PRIVATE "${PYPROBE_TEST_LIB}")
 set_target_properties(test_lister PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${lister_build_dir}")
 add_test(NAME lister_inputs COMMAND "${Python3_EXECUTABLE}" "${lister_tests_dir}/lister/make_inputs.py"
   "${lister_build_dir}/inputs")
@@ -71,7 +71,7 @@ endif()
 if(PYPROBE_HAVE_PROBES)
   lister_script_test(lister_types test_lister_types.py
     --library "$<TARGET_FILE:pyprobe>" --static-program "$<TARGET_FILE:fire_all_static>"
-    --provider-file "${PYPROBE_PROVIDER_FILE}" --signatures-script "${PROJECT_SOURCE_DIR}/src/lister/signatures.cmake"
+    --provider-file "${PYPROBE_PROVIDER_FILE}" --signatures-script "${PYPROBE_SIGNATURES_SCRIPT}" --include "${PYPROBE_INCLUDE_DIR}"
     --cmake "${CMAKE_COMMAND}" --cc "${CMAKE_C_COMPILER}" --strip "${CMAKE_STRIP}")
 endif()
 
@@ -120,7 +120,7 @@ if(PYPROBE_FUZZ_WORKS)
     COMMENT "libFuzzer target fuzz_elf_notes (clang, ASan, UBSan)"
     VERBATIM)
   add_custom_target(fuzz_elf_notes ALL DEPENDS "${fuzzer}")
-  add_test(NAME lister_fuzz COMMAND "${Python3_EXECUTABLE}" "${lister_tests_dir}/tracers/test_lister_fuzz.py"
+  pyprobe_script_test(lister_fuzz "${lister_tests_dir}/tracers/test_lister_fuzz.py" ARGS
     --fuzzer "${fuzzer}" --seeds "${PROJECT_SOURCE_DIR}/fuzz/corpus" --work "${lister_build_dir}/fuzz"
     --seconds ${PYPROBE_FUZZ_SECONDS})
   set_tests_properties(lister_fuzz PROPERTIES LABELS "lister;fuzz" TIMEOUT 600)

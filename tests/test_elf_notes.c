@@ -822,7 +822,7 @@ static uint64_t semaphore_of(const char *name)
     return 0;
 }
 
-/* pyprobe.h's PYPROBE__FUNCTION_ENTRY_OR_LINE_ENABLED() reads the two as one
+/* pyprobe/cpython's PYPROBE__FUNCTION_ENTRY_OR_LINE_ENABLED() reads the two as one
  * aligned 32-bit word. */
 START_TEST(line_semaphore_follows_function_entry_on_a_4_byte_boundary)
 {

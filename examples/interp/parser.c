@@ -185,17 +185,24 @@ static Node *postfix(Parser *p)
     }
 }
 
-static Node *unary(Parser *p)
+/* A prefix operator: `op` applied to what `self` parses (so that it nests:
+ * - - x, not not x), or, without `op`, the next level down. */
+static Node *prefix_operator(Parser *p, TokenKind op, Node *(*self)(Parser *), Node *(*next)(Parser *))
 {
     int line = p->current.line;
 
     check_depth(p);
-    if (!match(p, TOK_MINUS))
-        return postfix(p);
+    if (!match(p, op))
+        return next(p);
     Node *node = new_node(p, N_UNARY, line);
-    node->op = TOK_MINUS;
-    node->a = unary(p);
+    node->op = op;
+    node->a = self(p);
     return node;
+}
+
+static Node *unary(Parser *p)
+{
+    return prefix_operator(p, TOK_MINUS, unary, postfix);
 }
 
 static Node *binary(Parser *p, NodeKind kind, TokenKind op, int line, Node *left, Node *right)
@@ -250,15 +257,7 @@ static Node *comparison(Parser *p)
 
 static Node *not_expression(Parser *p)
 {
-    int line = p->current.line;
-
-    check_depth(p);
-    if (!match(p, TOK_NOT))
-        return comparison(p);
-    Node *node = new_node(p, N_UNARY, line);
-    node->op = TOK_NOT;
-    node->a = not_expression(p);
-    return node;
+    return prefix_operator(p, TOK_NOT, not_expression, comparison);
 }
 
 static Node *and_expression(Parser *p)
@@ -358,15 +357,23 @@ static Node *class_statement(Parser *p, int line)
     return node;
 }
 
-/* After 'if' or 'elif': an 'elif' becomes an IF in the else branch, which
- * takes the one closing 'end'. */
-static Node *if_statement(Parser *p, int line)
+/* What 'if', 'elif' and 'while' share: the condition, the end of its line
+ * and the block under it, into a new node of `kind`. */
+static Node *condition_and_block(Parser *p, NodeKind kind, int line)
 {
-    Node *node = new_node(p, N_IF, line);
+    Node *node = new_node(p, kind, line);
 
     node->a = expression(p);
     end_of_line(p);
     node->body = block(p);
+    return node;
+}
+
+/* After 'if' or 'elif': an 'elif' becomes an IF in the else branch, which
+ * takes the one closing 'end'. */
+static Node *if_statement(Parser *p, int line)
+{
+    Node *node = condition_and_block(p, N_IF, line);
     int elif_line = p->current.line;
     if (match(p, TOK_ELIF)) {
         node->orelse = if_statement(p, elif_line);
@@ -382,11 +389,8 @@ static Node *if_statement(Parser *p, int line)
 
 static Node *while_statement(Parser *p, int line)
 {
-    Node *node = new_node(p, N_WHILE, line);
+    Node *node = condition_and_block(p, N_WHILE, line);
 
-    node->a = expression(p);
-    end_of_line(p);
-    node->body = block(p);
     expect_end(p, "while", line);
     return node;
 }
@@ -436,23 +440,23 @@ static Node *expression_statement(Parser *p, int line)
     return node;
 }
 
+/* The statements that start with a keyword, by their keyword. */
+static const struct {
+    TokenKind keyword;
+    Node *(*parse)(Parser *p, int line);
+} keyword_statements[] = {
+    {TOK_IMPORT, import_statement}, {TOK_FUNC, func_statement},   {TOK_CLASS, class_statement},
+    {TOK_IF, if_statement},         {TOK_WHILE, while_statement}, {TOK_RETURN, return_statement},
+};
+
 static Node *statement(Parser *p)
 {
     int line = p->current.line;
 
     check_depth(p);
-    if (match(p, TOK_IMPORT))
-        return import_statement(p, line);
-    if (match(p, TOK_FUNC))
-        return func_statement(p, line);
-    if (match(p, TOK_CLASS))
-        return class_statement(p, line);
-    if (match(p, TOK_IF))
-        return if_statement(p, line);
-    if (match(p, TOK_WHILE))
-        return while_statement(p, line);
-    if (match(p, TOK_RETURN))
-        return return_statement(p, line);
+    for (size_t i = 0; i < sizeof keyword_statements / sizeof keyword_statements[0]; i++)
+        if (match(p, keyword_statements[i].keyword))
+            return keyword_statements[i].parse(p, line);
     return expression_statement(p, line);
 }
 

@@ -62,40 +62,35 @@ ObjString *new_string(const char *chars, size_t length)
     return string;
 }
 
+/* A collected object of `type`, `size` bytes, whose fields after the Obj
+ * header are copied from `fields`, an object of the same type. */
+static void *new_object(ObjType type, size_t size, const void *fields)
+{
+    char *object = gc_allocate(type, size);
+
+    memcpy(object + sizeof(Obj), (const char *)fields + sizeof(Obj), size - sizeof(Obj));
+    return object;
+}
+
 ObjFunction *new_function(const Node *def, ObjModule *module, ObjClass *klass)
 {
-    ObjFunction *function = gc_allocate(OBJ_FUNCTION, sizeof *function);
-
-    function->def = def;
-    function->module = module;
-    function->klass = klass;
-    return function;
+    return new_object(OBJ_FUNCTION, sizeof(ObjFunction),
+                      &(ObjFunction){.def = def, .module = module, .klass = klass});
 }
 
 ObjClass *new_class(const char *name, ObjModule *module)
 {
-    ObjClass *klass = gc_allocate(OBJ_CLASS, sizeof *klass);
-
-    klass->name = name;
-    klass->module = module;
-    return klass;
+    return new_object(OBJ_CLASS, sizeof(ObjClass), &(ObjClass){.name = name, .module = module});
 }
 
 ObjInstance *new_instance(ObjClass *klass)
 {
-    ObjInstance *instance = gc_allocate(OBJ_INSTANCE, sizeof *instance);
-
-    instance->klass = klass;
-    return instance;
+    return new_object(OBJ_INSTANCE, sizeof(ObjInstance), &(ObjInstance){.klass = klass});
 }
 
 ObjMethod *new_method(Value self, ObjFunction *function)
 {
-    ObjMethod *method = gc_allocate(OBJ_METHOD, sizeof *method);
-
-    method->self = self;
-    method->function = function;
-    return method;
+    return new_object(OBJ_METHOD, sizeof(ObjMethod), &(ObjMethod){.self = self, .function = function});
 }
 
 ObjModule *new_module(const char *name, char *path)

@@ -20,8 +20,7 @@ import os
 import re
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "tracers"))
-from common import bpftrace_usable, check, fail, trace_command  # noqa: E402
+from common import bpftrace_usable, check, fail, trace_command
 
 # map name in the bpftrace program -> probe, and the kinds of its key fields
 MAPS = {

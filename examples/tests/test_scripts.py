@@ -30,10 +30,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "tracers"))
-sys.path.insert(0, HERE)
-from common import bpftrace_usable, check, fail  # noqa: E402
-from test_pint_bpftrace import fib_calls  # noqa: E402
+from common import bpftrace_usable, check, fail
+from test_pint_bpftrace import fib_calls
 
 
 # ---- running a script ----

@@ -21,10 +21,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "tracers"))
-sys.path.insert(0, HERE)
-from common import bpftrace_usable, check, fail  # noqa: E402
-from test_scripts import expect_equal, histogram_total, parse_hists, parse_maps, positive  # noqa: E402
+from common import bpftrace_usable, check, fail
+from test_scripts import expect_equal, histogram_total, parse_hists, parse_maps, positive
 
 PROGRAM = """\
 import gc

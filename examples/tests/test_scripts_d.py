@@ -20,8 +20,7 @@ import os
 import re
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "tracers"))
-from common import check, fail  # noqa: E402
+from common import check, fail
 
 
 def provider_signatures(path):

@@ -19,8 +19,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "tracers"))
-from common import bpftrace_usable, check, fail, run  # noqa: E402
+from common import bpftrace_usable, check, fail, run
 
 PROBES = ["function-entry", "function-return", "line", "gc-start", "gc-done", "instance-new-start",
           "instance-new-done", "instance-delete-start", "instance-delete-done",

@@ -33,19 +33,22 @@
 #define PYPROBE_SIGNATURE_TYPE 1
 
 /* One .note.pyprobe in assembler, for code that emits the notes at build
- * time (cmake/PyprobeSignatures.cmake generates calls of it):
+ * time (cmake/PyprobeSignatures.cmake generates these):
  *
- *     __asm__(PYPROBE_SIGNATURE_NOTE("\"python\"", "\"gc__start\"", "\"int\""));
+ *     __asm__(PYPROBE_SIGNATURE_NOTE_BEGIN
+ *             PYPROBE_SIGNATURE_NOTE_STRING("\"python\"")
+ *             PYPROBE_SIGNATURE_NOTE_STRING("\"gc__start\"")
+ *             PYPROBE_SIGNATURE_NOTE_STRING("\"int\"")
+ *             PYPROBE_SIGNATURE_NOTE_END);
  *
- * Each argument is an assembler string literal; the descriptor is their
- * .asciz bytes. */
-#define PYPROBE__NOTE_STRINGIFY(x) #x
-#define PYPROBE__NOTE_STRING(x) PYPROBE__NOTE_STRINGIFY(x)
-#define PYPROBE__NOTE_ASCIZ(s) "  .asciz " s "\n"
+ * Each string is an assembler string literal, emitted with its NUL. */
+#define PYPROBE__STRINGIFY(x) #x
+#define PYPROBE__STRING(x) PYPROBE__STRINGIFY(x)
+#define PYPROBE_SIGNATURE_NOTE_STRING(s) "  .asciz " s "\n"
 #define PYPROBE_SIGNATURE_NOTE_BEGIN \
     ".pushsection " PYPROBE_SIGNATURE_SECTION ", \"\", %note\n" \
     "  .balign 4\n" \
-    "  .4byte 992f - 991f, 994f - 993f, " PYPROBE__NOTE_STRING(PYPROBE_SIGNATURE_TYPE) "\n" \
+    "  .4byte 992f - 991f, 994f - 993f, " PYPROBE__STRING(PYPROBE_SIGNATURE_TYPE) "\n" \
     "991: .asciz \"" PYPROBE_SIGNATURE_OWNER "\"\n" \
     "992: .balign 4\n" \
     "993:\n"

@@ -5,46 +5,21 @@
  * tracer's uprobe sits on the nop.
  */
 #include "rt_internal.h"
+#include "rt_types.h"
 
 #include <errno.h>
 
-const volatile uint16_t rt_unloaded_semaphore = 0;
-
-/* The value as the declared type holds it, widened back to 64 bits the way
- * C converts (so a tracer reading the whole register agrees with one
- * reading the note's size). */
-static uint64_t convert(uint8_t type, uint64_t value)
-{
-    switch (type) {
-    case PYPROBE_ARG_INT8:
-        return (uint64_t)(int64_t)(int8_t)value;
-    case PYPROBE_ARG_UINT8:
-        return (uint8_t)value;
-    case PYPROBE_ARG_INT16:
-        return (uint64_t)(int64_t)(int16_t)value;
-    case PYPROBE_ARG_UINT16:
-        return (uint16_t)value;
-    case PYPROBE_ARG_INT32:
-        return (uint64_t)(int64_t)(int32_t)value;
-    case PYPROBE_ARG_UINT32:
-        return (uint32_t)value;
-    case PYPROBE_ARG_STRING:
-        /* Tracers read strings with str(); NULL would make them fail. */
-        return value ? value : (uint64_t)(uintptr_t)"";
-    default:
-        return value;
-    }
-}
+const volatile uint16_t pyprobe__rt_unloaded_semaphore = 0;
 
 __attribute__((noinline, cold)) static int fire_traced(const pyprobe_probe *probe, const uint64_t *args)
 {
-    rt_site_fn site = __atomic_load_n(&probe->site, __ATOMIC_ACQUIRE);
+    pyprobe__rt_site_fn site = __atomic_load_n(&probe->site, __ATOMIC_ACQUIRE);
     uint64_t v[PYPROBE_MAX_PROBE_ARGS] = {0};
 
     if (!site)
         return -ENODEV;
     for (unsigned i = 0; i < probe->arg_count; i++)
-        v[i] = convert(probe->types[i], args[i]);
+        v[i] = pyprobe__arg_convert(probe->types[i], args[i]);
     site(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]);
     return 0;
 }
@@ -58,7 +33,7 @@ int pyprobe_probe_fire(const pyprobe_probe *probe, const uint64_t *args, size_t 
     semaphore = __atomic_load_n(&probe->semaphore, __ATOMIC_ACQUIRE);
     if (__builtin_expect(*semaphore != 0, 0))
         return fire_traced(probe, args);
-    return semaphore != &rt_unloaded_semaphore ? 0 : -ENODEV;
+    return semaphore != &pyprobe__rt_unloaded_semaphore ? 0 : -ENODEV;
 }
 
 bool pyprobe_probe_enabled(const pyprobe_probe *probe)

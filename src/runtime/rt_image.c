@@ -10,6 +10,7 @@
  * that loads it.
  */
 #include "rt_image.h"
+#include "grow.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -21,14 +22,13 @@
 #include <string.h>
 
 #include "pyprobe_runtime.h"
+#include "rt_types.h"
 
 enum {
     PAGE = 0x1000,       /* segment alignment: x86-64's page size */
     SLOT = 16,           /* bytes of .text per probe */
     PHDR_COUNT = 5,      /* three PT_LOAD, PT_DYNAMIC, PT_GNU_STACK */
     DYNAMIC_COUNT = 6,   /* DT_HASH, DT_STRTAB, DT_SYMTAB, DT_STRSZ, DT_SYMENT, DT_NULL */
-    STAPSDT_NOTE_TYPE = 3,
-    SIGNATURE_NOTE_TYPE = 1
 };
 
 /* A site function: the 5-byte nop (the probe site: kernels since 6.x turn
@@ -56,12 +56,12 @@ static const struct section_kind kinds[S_COUNT] = {
     [S_HASH] = {".hash", SHT_HASH, SHF_ALLOC, 8, 4, S_DYNSYM},
     [S_DYNSYM] = {".dynsym", SHT_DYNSYM, SHF_ALLOC, 8, sizeof(Elf64_Sym), S_DYNSTR},
     [S_DYNSTR] = {".dynstr", SHT_STRTAB, SHF_ALLOC, 1, 0, S_NULL},
-    [S_BASE] = {".stapsdt.base", SHT_PROGBITS, SHF_ALLOC, 1, 0, S_NULL},
+    [S_BASE] = {PYPROBE_STAPSDT_BASE_SECTION, SHT_PROGBITS, SHF_ALLOC, 1, 0, S_NULL},
     [S_TEXT] = {".text", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, SLOT, 0, S_NULL},
     [S_DYNAMIC] = {".dynamic", SHT_DYNAMIC, SHF_ALLOC | SHF_WRITE, 8, sizeof(Elf64_Dyn), S_DYNSTR},
     [S_PROBES] = {".probes", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 2, 0, S_NULL},
-    [S_STAPSDT] = {".note.stapsdt", SHT_NOTE, 0, 4, 0, S_NULL},
-    [S_SIGNATURES] = {".note.pyprobe", SHT_NOTE, 0, 4, 0, S_NULL},
+    [S_STAPSDT] = {PYPROBE_STAPSDT_SECTION, SHT_NOTE, 0, 4, 0, S_NULL},
+    [S_SIGNATURES] = {PYPROBE_SIGNATURE_SECTION, SHT_NOTE, 0, 4, 0, S_NULL},
     [S_SHSTRTAB] = {".shstrtab", SHT_STRTAB, 0, 1, 0, S_NULL},
 };
 
@@ -75,21 +75,9 @@ struct buf {
 
 static void buf_append(struct buf *b, const void *bytes, size_t size)
 {
-    if (b->failed)
+    if (b->failed || pyprobe__grow(&b->data, &b->capacity, b->size + size, 1) != 0) {
+        b->failed = true;
         return;
-    if (b->size + size > b->capacity) {
-        size_t capacity = b->capacity ? b->capacity : 256;
-        unsigned char *data;
-
-        while (capacity < b->size + size)
-            capacity *= 2;
-        data = realloc(b->data, capacity);
-        if (!data) {
-            b->failed = true;
-            return;
-        }
-        b->data = data;
-        b->capacity = capacity;
     }
     if (size)
         memcpy(b->data + b->size, bytes, size);
@@ -123,23 +111,10 @@ static void buf_u64(struct buf *b, uint64_t value)
 
 /* ---- argument types ---- */
 
-struct type_info {
-    const char *size; /* the note's size and sign */
-    const char *c_type;
-};
-
-static const struct type_info types_info[] = {
-    [PYPROBE_ARG_INT8] = {"-1", "int8_t"},     [PYPROBE_ARG_UINT8] = {"1", "uint8_t"},
-    [PYPROBE_ARG_INT16] = {"-2", "int16_t"},   [PYPROBE_ARG_UINT16] = {"2", "uint16_t"},
-    [PYPROBE_ARG_INT32] = {"-4", "int32_t"},   [PYPROBE_ARG_UINT32] = {"4", "uint32_t"},
-    [PYPROBE_ARG_INT64] = {"-8", "int64_t"},   [PYPROBE_ARG_UINT64] = {"8", "uint64_t"},
-    [PYPROBE_ARG_STRING] = {"8", "const char *"}, [PYPROBE_ARG_POINTER] = {"8", "void *"},
-};
-
 static const char *const argument_registers[] = {"%rdi", "%rsi", "%rdx", "%rcx", "%r8", "%r9"};
 #define REGISTER_ARGS (sizeof argument_registers / sizeof argument_registers[0])
 
-int rt_image_supported(void)
+int pyprobe__rt_image_supported(void)
 {
 #if defined(__x86_64__)
     return 1;
@@ -148,23 +123,23 @@ int rt_image_supported(void)
 #endif
 }
 
-void rt_image_args(const uint8_t *types, unsigned count, char *out)
+void pyprobe__rt_image_args(const uint8_t *types, unsigned count, char *out)
 {
     size_t used = 0;
 
     out[0] = '\0';
-    for (unsigned i = 0; i < count && used < RT_IMAGE_ARGS_MAX; i++) {
-        const char *size = types_info[types[i]].size;
-        const char *space = i ? " " : "";
+    for (unsigned i = 0; i < count && used < PYPROBE__RT_IMAGE_ARGS_MAX; i++) {
+        const struct pyprobe__arg_type *type = &pyprobe__arg_types[types[i]];
+        const char *space = i ? " " : "", *sign = type->is_signed ? "-" : "";
 
         /* At the site the return address is at (%rsp): the seventh value
          * is at 8(%rsp). */
         if (i < REGISTER_ARGS)
-            used += (size_t)snprintf(out + used, RT_IMAGE_ARGS_MAX - used, "%s%s@%s", space, size,
-                                     argument_registers[i]);
+            used += (size_t)snprintf(out + used, PYPROBE__RT_IMAGE_ARGS_MAX - used, "%s%s%u@%s", space, sign,
+                                     type->bits / 8, argument_registers[i]);
         else
-            used += (size_t)snprintf(out + used, RT_IMAGE_ARGS_MAX - used, "%s%s@%u(%%rsp)", space, size,
-                                     (unsigned)(8 * (i - REGISTER_ARGS + 1)));
+            used += (size_t)snprintf(out + used, PYPROBE__RT_IMAGE_ARGS_MAX - used, "%s%s%u@%u(%%rsp)", space,
+                                     sign, type->bits / 8, (unsigned)(8 * (i - REGISTER_ARGS + 1)));
     }
 }
 
@@ -172,7 +147,7 @@ void rt_image_args(const uint8_t *types, unsigned count, char *out)
 
 struct image {
     const char *provider;
-    const struct rt_image_probe *probes;
+    const struct pyprobe__rt_image_probe *probes;
     size_t count;
     struct buf content[S_COUNT];
     Elf64_Addr address[S_COUNT]; /* also the file offset */
@@ -325,7 +300,7 @@ static void build_dynamic(struct image *im)
     buf_append(&im->content[S_DYNAMIC], entries, sizeof entries);
 }
 
-/* One note: header, owner "stapsdt"/"pyprobe" (8 bytes with the NUL), the
+/* One note (<pyprobe/notes.h>): header, owner (with its NUL), the
  * descriptor from `desc`, padded to 4 bytes. */
 static void append_note(struct buf *b, const char *owner, uint32_t type, const struct buf *desc)
 {
@@ -341,10 +316,10 @@ static void append_note(struct buf *b, const char *owner, uint32_t type, const s
 static void build_notes(struct image *im)
 {
     struct buf desc = {0};
-    char args[RT_IMAGE_ARGS_MAX];
+    char args[PYPROBE__RT_IMAGE_ARGS_MAX];
 
     for (size_t i = 0; i < im->count; i++) {
-        const struct rt_image_probe *probe = &im->probes[i];
+        const struct pyprobe__rt_image_probe *probe = &im->probes[i];
 
         desc.size = 0;
         buf_u64(&desc, site_address(im, i));
@@ -352,16 +327,16 @@ static void build_notes(struct image *im)
         buf_u64(&desc, semaphore_address(im, i));
         buf_string(&desc, im->provider);
         buf_string(&desc, probe->name);
-        rt_image_args(probe->types, probe->arg_count, args);
+        pyprobe__rt_image_args(probe->types, probe->arg_count, args);
         buf_string(&desc, args);
-        append_note(&im->content[S_STAPSDT], "stapsdt", STAPSDT_NOTE_TYPE, &desc);
+        append_note(&im->content[S_STAPSDT], PYPROBE_STAPSDT_OWNER, PYPROBE_STAPSDT_TYPE, &desc);
 
         desc.size = 0;
         buf_string(&desc, im->provider);
         buf_string(&desc, probe->name);
         for (unsigned a = 0; a < probe->arg_count; a++)
-            buf_string(&desc, types_info[probe->types[a]].c_type);
-        append_note(&im->content[S_SIGNATURES], "pyprobe", SIGNATURE_NOTE_TYPE, &desc);
+            buf_string(&desc, pyprobe__arg_types[probe->types[a]].c_type);
+        append_note(&im->content[S_SIGNATURES], PYPROBE_SIGNATURE_OWNER, PYPROBE_SIGNATURE_TYPE, &desc);
     }
     if (desc.failed)
         im->content[S_STAPSDT].failed = true;
@@ -513,8 +488,8 @@ static void init_libelf(void)
     libelf_ready = elf_version(EV_CURRENT) != EV_NONE;
 }
 
-int rt_image_write(int fd, const char *provider, const struct rt_image_probe *probes, size_t count,
-                   struct rt_image_layout *layout, char *message, size_t message_size)
+int pyprobe__rt_image_write(int fd, const char *provider, const struct pyprobe__rt_image_probe *probes, size_t count,
+                   struct pyprobe__rt_image_layout *layout, char *message, size_t message_size)
 {
     struct image im = {.provider = provider, .probes = probes, .count = count};
     int rc;

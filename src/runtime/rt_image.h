@@ -28,11 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Internal to libpyprobe. */
-#pragma GCC visibility push(hidden)
-
 /* One probe as the image needs it. */
-struct rt_image_probe {
+struct pyprobe__rt_image_probe {
     const char *name;
     unsigned arg_count;
     const uint8_t *types; /* enum pyprobe_arg_type, arg_count of them */
@@ -40,26 +37,24 @@ struct rt_image_probe {
 
 /* Where the image put things, as addresses in the object (add the load
  * bias for run-time addresses). */
-struct rt_image_layout {
+struct pyprobe__rt_image_layout {
     uint64_t site_base;      /* probe i's site is at site_base + i * site_stride */
     uint64_t site_stride;
     uint64_t semaphore_base; /* probe i's semaphore is at semaphore_base + 2 * i */
 };
 
 /* Whether this build can generate an object for the machine it runs on. */
-int rt_image_supported(void);
+int pyprobe__rt_image_supported(void);
 
 /* The argument description of a probe's note, into `out` (at least
- * RT_IMAGE_ARGS_MAX bytes): "" for no arguments. */
-#define RT_IMAGE_ARGS_MAX 256
-void rt_image_args(const uint8_t *types, unsigned count, char *out);
+ * PYPROBE__RT_IMAGE_ARGS_MAX bytes): "" for no arguments. */
+#define PYPROBE__RT_IMAGE_ARGS_MAX 256
+void pyprobe__rt_image_args(const uint8_t *types, unsigned count, char *out);
 
 /* Writes the object of `provider` with its `count` probes to `fd` (an empty
  * file open for writing) and fills `layout`: 0, -ENOMEM, or -EIO when
  * libelf fails (its message in `message`, of `message_size` bytes). */
-int rt_image_write(int fd, const char *provider, const struct rt_image_probe *probes, size_t count,
-                   struct rt_image_layout *layout, char *message, size_t message_size);
-
-#pragma GCC visibility pop
+int pyprobe__rt_image_write(int fd, const char *provider, const struct pyprobe__rt_image_probe *probes, size_t count,
+                   struct pyprobe__rt_image_layout *layout, char *message, size_t message_size);
 
 #endif /* PYPROBE_RT_IMAGE_H */

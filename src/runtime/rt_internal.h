@@ -1,6 +1,6 @@
 /*
  * rt_internal.h - the runtime providers' bookkeeping, shared by the files of
- * src/runtime: rt_provider.c (create, add, names, errors), rt_load.c (the
+ * src/runtime: rt_provider.c (create, add, names, errors), pyprobe__rt_load.c (the
  * object's file, dlopen), rt_fire.c (fire, enabled) and rt_image.c (the ELF
  * object itself).
  */
@@ -14,19 +14,16 @@
 
 #include "pyprobe_runtime.h"
 
-/* Nothing here is libpyprobe's interface. */
-#pragma GCC visibility push(hidden)
-
 /* The site's calling convention: every fire passes all twelve values. */
-typedef void (*rt_site_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-                           uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+typedef void (*pyprobe__rt_site_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+                                    uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 
 struct pyprobe_probe {
     /* Read by every fire, written by load and unload (atomically: a fire
      * may run while its provider loads). While unloaded `semaphore` points
      * at a zero that never changes and `site` is NULL. */
     const volatile uint16_t *semaphore;
-    rt_site_fn site;
+    pyprobe__rt_site_fn site;
     unsigned arg_count;
     uint8_t types[PYPROBE_MAX_PROBE_ARGS]; /* enum pyprobe_arg_type */
     char *name;
@@ -34,7 +31,7 @@ struct pyprobe_probe {
 };
 
 /* The loaded object: where its file lives and what dlopen made of it. */
-struct rt_object {
+struct pyprobe__rt_object {
     void *handle;       /* dlopen's; NULL while unloaded */
     int fd;             /* the memfd or temporary file, open while loaded */
     bool memfd;         /* false: path is a temporary file, removed on unload */
@@ -45,26 +42,24 @@ struct pyprobe_provider {
     char *name;
     pyprobe_probe **probes; /* each allocated on its own: the pointers handed out stay valid */
     size_t probe_count, probe_capacity;
-    struct rt_object object;
+    struct pyprobe__rt_object object;
     char error[256];
 };
 
 /* The zero an unloaded probe's semaphore points at. */
-extern const volatile uint16_t rt_unloaded_semaphore;
+extern const volatile uint16_t pyprobe__rt_unloaded_semaphore;
 
 /* Records a failure of a provider's call: returns `error` (a negative errno)
  * and keeps the message for pyprobe_provider_error(). */
-int rt_fail(pyprobe_provider *provider, int error, const char *format, ...)
+int pyprobe__rt_fail(pyprobe_provider *provider, int error, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* 0 when `name` is a C identifier of 1 to `max` characters; -EINVAL or
  * -ENAMETOOLONG otherwise, with `what` ("provider", "probe") in the message. */
-int rt_check_name(pyprobe_provider *provider, const char *what, const char *name, size_t max);
+int pyprobe__rt_check_name(pyprobe_provider *provider, const char *what, const char *name, size_t max);
 
 /* rt_load.c */
-int rt_load(pyprobe_provider *provider);
-void rt_unload(pyprobe_provider *provider);
-
-#pragma GCC visibility pop
+int pyprobe__rt_load(pyprobe_provider *provider);
+void pyprobe__rt_unload(pyprobe_provider *provider);
 
 #endif /* PYPROBE_RT_INTERNAL_H */

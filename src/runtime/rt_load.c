@@ -40,7 +40,7 @@ static int open_memfd(const pyprobe_provider *provider)
  * in object->path), or a negative errno. */
 static int open_temporary(pyprobe_provider *provider)
 {
-    struct rt_object *object = &provider->object;
+    struct pyprobe__rt_object *object = &provider->object;
     const char *dir = secure_getenv("TMPDIR");
     int fd;
 
@@ -51,7 +51,7 @@ static int open_temporary(pyprobe_provider *provider)
     if (fd < 0) {
         int error = -errno;
 
-        rt_fail(provider, error, "cannot create a temporary file %s: %s", object->path, strerror(-error));
+        pyprobe__rt_fail(provider, error, "cannot create a temporary file %s: %s", object->path, strerror(-error));
         object->path[0] = '\0';
         return error;
     }
@@ -75,7 +75,7 @@ static bool name_is_loaded(const char *path)
  * reused once closed: when an object of a previous load still has the name
  * (someone else dlopen()ed it too, so our dlclose left it mapped), the
  * memfd moves to another number. */
-static int name_memfd(struct rt_object *object, int fd)
+static int name_memfd(struct pyprobe__rt_object *object, int fd)
 {
     for (int attempt = 0;; attempt++) {
         int moved;
@@ -96,7 +96,7 @@ static int name_memfd(struct rt_object *object, int fd)
 /* The object's file, open for writing, with object->fd, memfd and path set. */
 static int open_object_file(pyprobe_provider *provider)
 {
-    struct rt_object *object = &provider->object;
+    struct pyprobe__rt_object *object = &provider->object;
     const char *no_memfd = getenv("PYPROBE_RUNTIME_NO_MEMFD");
     int fd = -ENOSYS;
 
@@ -106,7 +106,7 @@ static int open_object_file(pyprobe_provider *provider)
         fd = name_memfd(object, fd);
         if (fd < 0) {
             object->path[0] = '\0';
-            return rt_fail(provider, fd, "no name for provider %s's memfd: %s", provider->name, strerror(-fd));
+            return pyprobe__rt_fail(provider, fd, "no name for provider %s's memfd: %s", provider->name, strerror(-fd));
         }
         object->memfd = true;
     } else {
@@ -118,7 +118,7 @@ static int open_object_file(pyprobe_provider *provider)
     return 0;
 }
 
-static void close_object_file(struct rt_object *object)
+static void close_object_file(struct pyprobe__rt_object *object)
 {
     if (object->fd >= 0)
         close(object->fd);
@@ -130,24 +130,24 @@ static void close_object_file(struct rt_object *object)
 }
 
 /* Generates the object into object->fd: 0 or a negative errno. */
-static int write_object(pyprobe_provider *provider, struct rt_image_layout *layout)
+static int write_object(pyprobe_provider *provider, struct pyprobe__rt_image_layout *layout)
 {
-    struct rt_image_probe *probes = calloc(provider->probe_count + 1, sizeof *probes);
+    struct pyprobe__rt_image_probe *probes = calloc(provider->probe_count + 1, sizeof *probes);
     char message[200] = "";
     int rc;
 
     if (!probes)
-        return rt_fail(provider, -ENOMEM, "out of memory generating provider %s", provider->name);
+        return pyprobe__rt_fail(provider, -ENOMEM, "out of memory generating provider %s", provider->name);
     for (size_t i = 0; i < provider->probe_count; i++)
-        probes[i] = (struct rt_image_probe){provider->probes[i]->name, provider->probes[i]->arg_count,
+        probes[i] = (struct pyprobe__rt_image_probe){provider->probes[i]->name, provider->probes[i]->arg_count,
                                             provider->probes[i]->types};
-    rc = rt_image_write(provider->object.fd, provider->name, probes, provider->probe_count, layout, message,
+    rc = pyprobe__rt_image_write(provider->object.fd, provider->name, probes, provider->probe_count, layout, message,
                         sizeof message);
     free(probes);
     if (rc == -ENOMEM)
-        return rt_fail(provider, rc, "out of memory generating provider %s", provider->name);
+        return pyprobe__rt_fail(provider, rc, "out of memory generating provider %s", provider->name);
     if (rc != 0)
-        return rt_fail(provider, rc, "cannot write provider %s's object to %s: %s", provider->name,
+        return pyprobe__rt_fail(provider, rc, "cannot write provider %s's object to %s: %s", provider->name,
                        provider->object.path, message);
     /* Nobody may change it now (best effort: only memfds take seals). */
     if (provider->object.memfd)
@@ -158,7 +158,7 @@ static int write_object(pyprobe_provider *provider, struct rt_image_layout *layo
 /* dlopen()s the written object: 0 with object->handle and *bias set. */
 static int open_object(pyprobe_provider *provider, uintptr_t *bias)
 {
-    struct rt_object *object = &provider->object;
+    struct pyprobe__rt_object *object = &provider->object;
     struct link_map *map = NULL;
     const char *why;
 
@@ -171,20 +171,20 @@ static int open_object(pyprobe_provider *provider, uintptr_t *bias)
     if (object->handle)
         dlclose(object->handle);
     object->handle = NULL;
-    return rt_fail(provider, -ENOEXEC, "cannot load provider %s's object from %s: %s", provider->name,
+    return pyprobe__rt_fail(provider, -ENOEXEC, "cannot load provider %s's object from %s: %s", provider->name,
                    object->path, why ? why : "no link map");
 }
 
 /* Points every probe at its site and semaphore; the semaphore last, which
  * is what a concurrent fire looks at first. */
-static void connect_probes(pyprobe_provider *provider, const struct rt_image_layout *layout, uintptr_t bias)
+static void connect_probes(pyprobe_provider *provider, const struct pyprobe__rt_image_layout *layout, uintptr_t bias)
 {
     for (size_t i = 0; i < provider->probe_count; i++) {
         pyprobe_probe *probe = provider->probes[i];
         uintptr_t site = bias + (uintptr_t)(layout->site_base + i * layout->site_stride);
         uintptr_t semaphore = bias + (uintptr_t)(layout->semaphore_base + 2 * i);
 
-        __atomic_store_n(&probe->site, (rt_site_fn)site, __ATOMIC_RELEASE);
+        __atomic_store_n(&probe->site, (pyprobe__rt_site_fn)site, __ATOMIC_RELEASE);
         __atomic_store_n(&probe->semaphore, (const volatile uint16_t *)semaphore, __ATOMIC_RELEASE);
     }
 }
@@ -194,19 +194,19 @@ static void disconnect_probes(pyprobe_provider *provider)
     for (size_t i = 0; i < provider->probe_count; i++) {
         pyprobe_probe *probe = provider->probes[i];
 
-        __atomic_store_n(&probe->semaphore, &rt_unloaded_semaphore, __ATOMIC_RELEASE);
-        __atomic_store_n(&probe->site, (rt_site_fn)NULL, __ATOMIC_RELEASE);
+        __atomic_store_n(&probe->semaphore, &pyprobe__rt_unloaded_semaphore, __ATOMIC_RELEASE);
+        __atomic_store_n(&probe->site, (pyprobe__rt_site_fn)NULL, __ATOMIC_RELEASE);
     }
 }
 
-int rt_load(pyprobe_provider *provider)
+int pyprobe__rt_load(pyprobe_provider *provider)
 {
-    struct rt_image_layout layout;
+    struct pyprobe__rt_image_layout layout;
     uintptr_t bias = 0;
     int rc;
 
-    if (!rt_image_supported())
-        return rt_fail(provider, -ENOTSUP, "no probe code generator for this architecture (x86-64 only)");
+    if (!pyprobe__rt_image_supported())
+        return pyprobe__rt_fail(provider, -ENOTSUP, "no probe code generator for this architecture (x86-64 only)");
     rc = open_object_file(provider);
     if (rc < 0)
         return rc; /* open_temporary said why */
@@ -221,7 +221,7 @@ int rt_load(pyprobe_provider *provider)
     return 0;
 }
 
-void rt_unload(pyprobe_provider *provider)
+void pyprobe__rt_unload(pyprobe_provider *provider)
 {
     disconnect_probes(provider);
     dlclose(provider->object.handle);

@@ -3,6 +3,8 @@
  */
 #define _GNU_SOURCE /* strerrordesc_np */
 #include "rt_internal.h"
+#include "rt_types.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -10,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int rt_fail(pyprobe_provider *provider, int error, const char *format, ...)
+int pyprobe__rt_fail(pyprobe_provider *provider, int error, const char *format, ...)
 {
     va_list ap;
 
@@ -32,23 +34,23 @@ static int is_identifier_char(char c)
     return is_identifier_start(c) || (c >= '0' && c <= '9');
 }
 
-int rt_check_name(pyprobe_provider *provider, const char *what, const char *name, size_t max)
+int pyprobe__rt_check_name(pyprobe_provider *provider, const char *what, const char *name, size_t max)
 {
     size_t length;
 
     if (!name)
-        return rt_fail(provider, -EINVAL, "no %s name (NULL)", what);
+        return pyprobe__rt_fail(provider, -EINVAL, "no %s name (NULL)", what);
     length = strlen(name);
     if (length == 0)
-        return rt_fail(provider, -EINVAL, "empty %s name", what);
+        return pyprobe__rt_fail(provider, -EINVAL, "empty %s name", what);
     if (length > max)
-        return rt_fail(provider, -ENAMETOOLONG, "%s name of %zu characters: at most %zu (perf's and the kernel's limit)",
+        return pyprobe__rt_fail(provider, -ENAMETOOLONG, "%s name of %zu characters: at most %zu (perf's and the kernel's limit)",
                        what, length, max);
     if (!is_identifier_start(name[0]))
-        return rt_fail(provider, -EINVAL, "%s name \"%.*s\" does not start with a letter or '_'", what, 80, name);
+        return pyprobe__rt_fail(provider, -EINVAL, "%s name \"%.*s\" does not start with a letter or '_'", what, 80, name);
     for (size_t i = 1; i < length; i++)
         if (!is_identifier_char(name[i]))
-            return rt_fail(provider, -EINVAL, "%s name \"%.*s\": character %zu is not a letter, digit or '_'", what,
+            return pyprobe__rt_fail(provider, -EINVAL, "%s name \"%.*s\": character %zu is not a letter, digit or '_'", what,
                            80, name, i + 1);
     return 0;
 }
@@ -61,7 +63,7 @@ int pyprobe_provider_create(const char *name, pyprobe_provider **out)
     if (!out)
         return -EINVAL;
     *out = NULL;
-    rc = rt_check_name(NULL, "provider", name, PYPROBE_PROVIDER_NAME_MAX);
+    rc = pyprobe__rt_check_name(NULL, "provider", name, PYPROBE_PROVIDER_NAME_MAX);
     if (rc != 0)
         return rc;
     provider = calloc(1, sizeof *provider);
@@ -87,7 +89,7 @@ void pyprobe_provider_destroy(pyprobe_provider *provider)
     if (!provider)
         return;
     if (provider->object.handle)
-        rt_unload(provider);
+        pyprobe__rt_unload(provider);
     for (size_t i = 0; i < provider->probe_count; i++)
         free_probe(provider->probes[i]);
     free(provider->probes);
@@ -98,42 +100,25 @@ void pyprobe_provider_destroy(pyprobe_provider *provider)
 static int check_new_probe(pyprobe_provider *provider, const char *name, const enum pyprobe_arg_type *types,
                            size_t count)
 {
-    int rc = rt_check_name(provider, "probe", name, PYPROBE_PROBE_NAME_MAX);
+    int rc = pyprobe__rt_check_name(provider, "probe", name, PYPROBE_PROBE_NAME_MAX);
 
     if (rc != 0)
         return rc;
     if (provider->object.handle)
-        return rt_fail(provider, -EBUSY, "provider %s is loaded: add probe %s before loading it", provider->name,
+        return pyprobe__rt_fail(provider, -EBUSY, "provider %s is loaded: add probe %s before loading it", provider->name,
                        name);
     if (count > PYPROBE_MAX_PROBE_ARGS)
-        return rt_fail(provider, -E2BIG, "probe %s: %zu arguments, at most %d", name, count,
+        return pyprobe__rt_fail(provider, -E2BIG, "probe %s: %zu arguments, at most %d", name, count,
                        PYPROBE_MAX_PROBE_ARGS);
     if (count && !types)
-        return rt_fail(provider, -EINVAL, "probe %s: %zu arguments but no types (NULL)", name, count);
+        return pyprobe__rt_fail(provider, -EINVAL, "probe %s: %zu arguments but no types (NULL)", name, count);
     for (size_t i = 0; i < count; i++)
-        if (types[i] < PYPROBE_ARG_INT8 || types[i] > PYPROBE_ARG_POINTER)
-            return rt_fail(provider, -EINVAL, "probe %s: argument %zu has an unknown type (%d)", name, i,
+        if (!pyprobe__arg_type_valid(types[i]))
+            return pyprobe__rt_fail(provider, -EINVAL, "probe %s: argument %zu has an unknown type (%d)", name, i,
                            (int)types[i]);
     for (size_t i = 0; i < provider->probe_count; i++)
         if (strcmp(provider->probes[i]->name, name) == 0)
-            return rt_fail(provider, -EEXIST, "provider %s already has a probe %s", provider->name, name);
-    return 0;
-}
-
-/* Room for one more probe pointer: 0 or -ENOMEM. */
-static int reserve_probe(pyprobe_provider *provider)
-{
-    pyprobe_probe **probes;
-    size_t capacity;
-
-    if (provider->probe_count < provider->probe_capacity)
-        return 0;
-    capacity = provider->probe_capacity ? 2 * provider->probe_capacity : 8;
-    probes = realloc(provider->probes, capacity * sizeof *probes);
-    if (!probes)
-        return -ENOMEM;
-    provider->probes = probes;
-    provider->probe_capacity = capacity;
+            return pyprobe__rt_fail(provider, -EEXIST, "provider %s already has a probe %s", provider->name, name);
     return 0;
 }
 
@@ -150,13 +135,15 @@ int pyprobe_provider_add_probe(pyprobe_provider *provider, const char *name, con
     rc = check_new_probe(provider, name, types, count);
     if (rc != 0)
         return rc;
-    if (reserve_probe(provider) != 0 || !(probe = calloc(1, sizeof *probe)))
-        return rt_fail(provider, -ENOMEM, "out of memory adding probe %s", name);
+    if (pyprobe__grow(&provider->probes, &provider->probe_capacity, provider->probe_count + 1,
+                      sizeof *provider->probes) != 0 ||
+        !(probe = calloc(1, sizeof *probe)))
+        return pyprobe__rt_fail(provider, -ENOMEM, "out of memory adding probe %s", name);
     if (!(probe->name = strdup(name))) {
         free(probe);
-        return rt_fail(provider, -ENOMEM, "out of memory adding probe %s", name);
+        return pyprobe__rt_fail(provider, -ENOMEM, "out of memory adding probe %s", name);
     }
-    probe->semaphore = &rt_unloaded_semaphore;
+    probe->semaphore = &pyprobe__rt_unloaded_semaphore;
     probe->arg_count = (unsigned)count;
     for (size_t i = 0; i < count; i++)
         probe->types[i] = (uint8_t)types[i];
@@ -172,8 +159,8 @@ int pyprobe_provider_load(pyprobe_provider *provider)
     if (!provider)
         return -EINVAL;
     if (provider->object.handle)
-        return rt_fail(provider, -EALREADY, "provider %s is already loaded", provider->name);
-    return rt_load(provider);
+        return pyprobe__rt_fail(provider, -EALREADY, "provider %s is already loaded", provider->name);
+    return pyprobe__rt_load(provider);
 }
 
 int pyprobe_provider_unload(pyprobe_provider *provider)
@@ -181,8 +168,8 @@ int pyprobe_provider_unload(pyprobe_provider *provider)
     if (!provider)
         return -EINVAL;
     if (!provider->object.handle)
-        return rt_fail(provider, -ENODEV, "provider %s is not loaded", provider->name);
-    rt_unload(provider);
+        return pyprobe__rt_fail(provider, -ENODEV, "provider %s is not loaded", provider->name);
+    pyprobe__rt_unload(provider);
     return 0;
 }
 
@@ -241,9 +228,10 @@ const char *pyprobe_strerror(int error)
         return "invalid argument: a name that is not a C identifier, an unknown argument type, "
                "a NULL argument, or a wrong argument count";
     case -ENAMETOOLONG:
-        return "name too long: providers have at most 59 characters, probes 63";
+        return "name too long: providers have at most " PYPROBE__STRING(PYPROBE_PROVIDER_NAME_MAX)
+               " characters, probes " PYPROBE__STRING(PYPROBE_PROBE_NAME_MAX);
     case -E2BIG:
-        return "too many arguments: a probe has at most 12";
+        return "too many arguments: a probe has at most " PYPROBE__STRING(PYPROBE_MAX_PROBE_ARGS);
     case -EEXIST:
         return "the provider already has a probe of that name";
     case -EBUSY:

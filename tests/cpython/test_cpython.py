@@ -32,8 +32,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tracers"))
-from common import check, fail, run, trace_command, bpftrace_usable  # noqa: E402
+from common import check, fail, run, trace_command, bpftrace_usable
 
 SCENARIOS = ["call_stack", "gc", "line"]
 PROBES = ["function-entry", "function-return", "line", "gc-start", "gc-done",

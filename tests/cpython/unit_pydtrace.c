@@ -15,8 +15,8 @@
  */
 #define WITH_DTRACE 1
 #include "pydtrace_probes.h"
-#include "../test_semaphores.h"
-#include "../test_run.h"
+#include "test_semaphores.h"
+#include "test_run.h"
 
 #include <check.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@
 #include "lister_proc.h"
 #include "lister_signatures.h"
 #include "lister_sites.h"
-#include "../test_run.h"
+#include "test_run.h"
 
 #include <check.h>
 #include <errno.h>

@@ -14,8 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tracers"))
-from common import bpftrace_usable, check, fail, require_root, require_tool, run, skip  # noqa: E402,F401
+from common import bpftrace_usable, check, fail, require_root, require_tool, run, skip  # noqa: F401
 
 
 class Target:
@@ -115,3 +114,38 @@ def parse_maps(text):
         if m:
             found[(m.group(1), m.group(2))] = int(m.group(3))
     return found
+
+
+# The argument-type probes, as runtime_target.c (provider rt_types) and
+# py_target.py (py_types) fire them: (probe, printed values) -> count. Both
+# fire these; each adds events of its own.
+TYPES_EVENTS = {
+    ("small", "-128|255|-32768|65535|-2147483648|4294967295"): 1,
+    ("small", "127|0|32767|0|2147483647|0"): 1,
+    ("wide", "-9223372036854775808|18446744073709551615|wide string \u00e9|1234abcd"): 1,
+    ("twelve", "first string|-123456|200|-300|fedcba9876543210|abcdef|"
+               "-7|60000|-1234567890123|3000000000|last string|2147483647"): 1,
+    ("none", ""): 3,
+}
+
+# The stack arguments of twelve, at the site: the return address is at (%rsp).
+_STACK = [f'*({t} *)(reg("sp") + {8 * (i + 1)})'
+          for i, t in enumerate(("int8", "uint16", "int64", "uint32", "uint64", "int32"))]
+
+# What bpftrace prints for each probe, as "probe|values".
+_TYPES_ACTIONS = {
+    "small": 'printf("small|%ld|%ld|%ld|%ld|%ld|%ld\\n", arg0, arg1, arg2, arg3, arg4, arg5);',
+    "wide": 'printf("wide|%ld|%lu|%s|%lx\\n", arg0, arg1, str(arg2), arg3);',
+    "text": 'printf("text|%s|%s|%s\\n", str(arg0), str(arg1), str(arg2));',
+    "twelve": 'printf("twelve|%s|%ld|%ld|%ld|%lx|%lx|", str(arg0), arg1, arg2, arg3, arg4, arg5); '
+              f'printf("%d|%d|%ld|%u|%s|%d\\n", {_STACK[0]}, {_STACK[1]}, {_STACK[2]}, {_STACK[3]}, '
+              f'str({_STACK[4]}), {_STACK[5]});',
+    "none": 'printf("none|\\n");',
+    "nulls": 'printf("nulls|%s\\n", str(arg0));',
+}
+
+
+def types_script(path, provider, probes):
+    """The bpftrace program that prints the named probes of provider in the
+    object at path."""
+    return "".join(f"usdt:{path}:{provider}:{p} {{ {_TYPES_ACTIONS[p]} }}\n" for p in probes)

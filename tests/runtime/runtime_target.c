@@ -391,24 +391,24 @@ static int mode_fork(void)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 && !parent_traced ? 0 : 1;
 }
 
+/* The modes, by the name main() takes. */
+static const struct {
+    const char *name;
+    int (*run)(void);
+} modes[] = {
+    {"types", mode_types}, {"enabled", mode_enabled}, {"providers", mode_providers},
+    {"fork", mode_fork},   {"gdb", mode_gdb},         {"hold", mode_hold},
+};
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
 
-    if (strcmp(mode, "types") == 0)
-        return mode_types();
-    if (strcmp(mode, "enabled") == 0)
-        return mode_enabled();
-    if (strcmp(mode, "providers") == 0)
-        return mode_providers();
     if (strcmp(mode, "threads") == 0)
         return mode_threads(argc > 2 ? atoi(argv[2]) : 8);
-    if (strcmp(mode, "fork") == 0)
-        return mode_fork();
-    if (strcmp(mode, "gdb") == 0)
-        return mode_gdb();
-    if (strcmp(mode, "hold") == 0)
-        return mode_hold();
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (strcmp(mode, modes[i].name) == 0)
+            return modes[i].run();
     fprintf(stderr, "usage: runtime_target types|enabled|providers|threads [N]|fork|gdb|hold\n");
     return 2;
 }

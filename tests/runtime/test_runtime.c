@@ -31,7 +31,7 @@
 
 #include "elf_notes.h"
 #include "elf_symbols.h"
-#include "../test_run.h"
+#include "test_run.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

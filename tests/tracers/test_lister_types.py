@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The argument types pyprobe records for `pyprobe -l -v`: the library and
 a statically linked program carry every probe's C types as the provider
-file declares them, also once stripped; and the generator (signatures.cmake)
+file declares them, also once stripped; and the generator (PyprobeSignatures.cmake)
 reads a .d file with parameter names, comments and two providers the way
 dtrace would print its types.
 """
@@ -84,9 +84,10 @@ def test_generator(opts, tmp):
     with open(source, "w") as f:
         f.write(CRAFTED_C)
     library = os.path.join(tmp, "libshop.so")
-    run([opts.cc, "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", "-o", library, source, generated])
+    run([opts.cc, "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", "-I", opts.include, "-o", library,
+         source, generated])
     check_file(opts.pyprobe, library, CRAFTED_TYPES)
-    print(f"ok: signatures.cmake: {len(CRAFTED_TYPES)} probes of two providers, names and comments dropped")
+    print(f"ok: PyprobeSignatures.cmake: {len(CRAFTED_TYPES)} probes of two providers, names and comments dropped")
 
 
 def main():
@@ -98,6 +99,7 @@ def main():
     parser.add_argument("--signatures-script", required=True)
     parser.add_argument("--cmake", required=True)
     parser.add_argument("--cc", required=True)
+    parser.add_argument("--include", required=True, help="pyprobe's include/ (<pyprobe/notes.h>)")
     parser.add_argument("--strip", default=shutil.which("strip") or "strip")
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pyprobe-types-") as tmp:

@@ -44,6 +44,43 @@
 
 #include <pyprobe.h>
 
+/* The line guard's pair: function__entry's and line's semaphores, read as
+ * one 32-bit word, nonzero while either probe is traced, for the cost of
+ * one guard. The build puts line's semaphore right after function__entry's,
+ * the two 4-byte aligned (probes/python.d's order; the dtrace -G step in
+ * cmake/PyprobeProvider.cmake).
+ * N.B. On x86-64 GCC would load the word and test it (mov, test) where it
+ * compares 16 bits in place, so the compare is spelled out (cmpl $0, mem)
+ * and branched on through its flags. */
+#ifdef PYPROBE__COMPILED_OUT
+#define PYPROBE__FUNCTION_ENTRY_OR_LINE_ENABLED() 0
+#else
+typedef unsigned int __attribute__((__may_alias__)) pyprobe__semaphore_pair;
+#ifdef PYPROBE__SEMAPHORE_VIA_GOT
+#define PYPROBE__SEMAPHORE_PAIR_ADDRESS() \
+    ((const pyprobe__semaphore_pair *)(const void *)PYPROBE__SEMAPHORE_ADDRESS(function_entry))
+#else
+/* A declaration of its own: a 4-byte read through the 2-byte semaphore's
+ * declaration would read past the object that the compiler knows. */
+extern pyprobe__semaphore_pair pyprobe__semaphore_pair_function_entry
+    __asm__(PYPROBE__SEMAPHORE_SYMBOL("function__entry")) PYPROBE__SEMAPHORE_VISIBILITY;
+#define PYPROBE__SEMAPHORE_PAIR_ADDRESS() (&pyprobe__semaphore_pair_function_entry)
+#endif
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+static __inline__ __attribute__((always_inline, unused)) int
+pyprobe__pair_nonzero(const pyprobe__semaphore_pair *pair)
+{
+    int nonzero;
+    __asm__("cmpl $0, %1" : "=@ccnz"(nonzero) : "m"(*pair));
+    return nonzero;
+}
+#else
+#define pyprobe__pair_nonzero(pair) (*(pair) != 0)
+#endif
+#define PYPROBE__FUNCTION_ENTRY_OR_LINE_ENABLED() \
+    (__builtin_expect(pyprobe__pair_nonzero(PYPROBE__SEMAPHORE_PAIR_ADDRESS()), 0))
+#endif
+
 /* function__entry, function__return, line: code object's file, name, line. */
 #define PyDTrace_FUNCTION_ENTRY(file, func, lineno)  PYPROBE_FUNCTION_ENTRY(file, func, lineno)
 #define PyDTrace_FUNCTION_RETURN(file, func, lineno) PYPROBE_FUNCTION_RETURN(file, func, lineno)
@@ -67,8 +104,7 @@
 #ifdef PYPROBE_CPYTHON_EXACT_LINE_GUARD
 #define PyDTrace_LINE_ENABLED()                   PYPROBE_LINE_ENABLED()
 #else
-/* gh-98894: see above. Also true while function__entry is traced; the two
- * semaphores are adjacent, and one 32-bit load reads both. */
+/* gh-98894: see above. Also true while function__entry is traced. */
 #define PyDTrace_LINE_ENABLED()                   PYPROBE__FUNCTION_ENTRY_OR_LINE_ENABLED()
 #endif
 #define PyDTrace_GC_START_ENABLED()               PYPROBE_GC_START_ENABLED()

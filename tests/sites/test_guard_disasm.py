@@ -51,6 +51,7 @@ def main():
     parser.add_argument("--program", required=True)
     parser.add_argument("--shape", required=True, choices=SHAPES)
     parser.add_argument("--semaphore", default="python_line_semaphore")
+    parser.add_argument("--symbol-version", required=True, help="libpyprobe.so's version node")
     parser.add_argument("--width", default="w", choices=["w", "l"], help="compare width: w 16 bits, l 32")
     opts = parser.parse_args()
 
@@ -64,8 +65,9 @@ def main():
         check(groups["sym"] == opts.semaphore, f"guard reads {groups['sym']}, not {opts.semaphore}")
     if "slot" in groups:
         kind, symbol = glob_dat_symbol(opts.program, groups["slot"])
-        check(kind == "R_X86_64_GLOB_DAT" and symbol == opts.semaphore,
-              f"GOT slot {groups['slot']} is {kind} {symbol}, expected R_X86_64_GLOB_DAT {opts.semaphore}")
+        want = f"{opts.semaphore}@{opts.symbol_version}"
+        check(kind == "R_X86_64_GLOB_DAT" and symbol == want,
+              f"GOT slot {groups['slot']} is {kind} {symbol}, expected R_X86_64_GLOB_DAT {want}")
     print(f"ok: {opts.shape}: " + "; ".join(guard))
 
 

@@ -1,10 +1,9 @@
-# cmake -DD_FILE=provider.d -DOUTPUT=signatures.c [-DANCHOR=symbol] -P signatures.cmake
+# cmake -DD_FILE=provider.d -DOUTPUT=signatures.c [-DANCHOR=symbol] -P PyprobeSignatures.cmake
 #
 # Writes a C file whose object carries the C argument types of every probe of
 # the D provider file, for listers (`pyprobe -l -v` prints them as dtrace's
-# "Argument Types"): one note per probe in a non-allocated `.note.pyprobe`
-# section, owner "pyprobe", type 1, descriptor the NUL-terminated strings
-# provider, probe name, then each argument's type (lister_signatures.h).
+# "Argument Types"): one `.note.pyprobe` note per probe, in the format that
+# <pyprobe/notes.h> defines (the C file includes it).
 #
 # Types are written the way dtrace prints them ("const char *", "char **");
 # a parameter name after a type is dropped ("const char *file"). ANCHOR names
@@ -53,15 +52,13 @@ function(parameter_type tokens out)
   set(${out} "${text}" PARENT_SCOPE)
 endfunction()
 
-# The asm lines of one note: its descriptor is the strings in `strings`.
+# One note's asm statement: its descriptor is the strings in `strings`.
 function(note_lines strings out)
-  set(lines "  \"  .balign 4\\n\"\n  \"  .4byte 8, 2f - 1f, 1\\n\"\n  \"  .asciz \\\"pyprobe\\\"\\n\"\n")
-  set(label "1:")
+  set(lines "__asm__(PYPROBE_SIGNATURE_NOTE_BEGIN\n")
   foreach(string IN LISTS strings)
-    string(APPEND lines "  \"${label}.asciz \\\"${string}\\\"\\n\"\n")
-    set(label "  ")
+    string(APPEND lines "        PYPROBE_SIGNATURE_NOTE_STRING(\"\\\"${string}\\\"\")\n")
   endforeach()
-  string(APPEND lines "  \"2:.balign 4\\n\"\n")
+  string(APPEND lines "        PYPROBE_SIGNATURE_NOTE_END);\n")
   set(${out} "${lines}" PARENT_SCOPE)
 endfunction()
 
@@ -114,12 +111,11 @@ if(ANCHOR)
 __attribute__((visibility(\"hidden\"), used)) const char ${ANCHOR} = 1;
 ")
 endif()
-file(WRITE "${OUTPUT}.tmp" "/* Generated from ${source_name} by src/lister/signatures.cmake: the C argument
- * types of its ${count} probes, for listers (src/lister/lister_signatures.h). */
-__asm__(
-  \".pushsection .note.pyprobe, \\\"\\\", %note\\n\"
-${notes}  \".popsection\\n\");
-${anchor_text}")
+file(WRITE "${OUTPUT}.tmp" "/* Generated from ${source_name} by PyprobeSignatures.cmake: the C argument
+ * types of its ${count} probes, for listers. */
+#include <pyprobe/notes.h>
+
+${notes}${anchor_text}")
 # Unchanged output keeps its time stamp: nothing to rebuild.
 execute_process(COMMAND "${CMAKE_COMMAND}" -E copy_if_different "${OUTPUT}.tmp" "${OUTPUT}")
 file(REMOVE "${OUTPUT}.tmp")

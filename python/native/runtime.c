@@ -1,6 +1,7 @@
 /*
- * The pyprobe extension module: USDT probes defined from Python, over
- * libpyprobe's runtime API (pyprobe_runtime.h).
+ * runtime.c - USDT probes defined from Python, over libpyprobe's runtime
+ * API (pyprobe_runtime.h): pyprobe.Provider, pyprobe.Probe and the
+ * argument types.
  *
  *     import pyprobe
  *
@@ -16,8 +17,7 @@
  * or not; strings are encoded only while traced (lone surrogates are
  * escaped, never an error: a tracer must not change what the program does).
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "native.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -26,6 +26,19 @@
 
 #include "pyprobe.h"
 #include "pyprobe_runtime.h"
+#include "rt_types.h"
+
+/* One of the module's types, pyprobe.NAME, with `object` as its instances'
+ * struct and the slots given after its doc string. */
+#define MODULE_TYPE(c_name, name, object, doc, ...) \
+    static PyTypeObject c_name = { \
+        PyVarObject_HEAD_INIT(NULL, 0) \
+        .tp_name = "pyprobe." name, \
+        .tp_basicsize = sizeof(object), \
+        .tp_flags = Py_TPFLAGS_DEFAULT, \
+        .tp_doc = doc, \
+        __VA_ARGS__ \
+    }
 
 /* ---- argument types: pyprobe.INT8 ... ---- */
 
@@ -35,31 +48,10 @@ typedef struct {
     const char *name;
 } ArgTypeObject;
 
-struct type_row {
-    enum pyprobe_arg_type code;
-    const char *name;
-    int is_signed;
-    unsigned bits;
-};
+/* The argument types (src/runtime/rt_types.h), by enum pyprobe_arg_type. */
+#define TYPE_END (PYPROBE__ARG_TYPE_LAST + 1)
 
-static const struct type_row type_rows[] = {
-    {PYPROBE_ARG_INT8, "INT8", 1, 8},       {PYPROBE_ARG_UINT8, "UINT8", 0, 8},
-    {PYPROBE_ARG_INT16, "INT16", 1, 16},    {PYPROBE_ARG_UINT16, "UINT16", 0, 16},
-    {PYPROBE_ARG_INT32, "INT32", 1, 32},    {PYPROBE_ARG_UINT32, "UINT32", 0, 32},
-    {PYPROBE_ARG_INT64, "INT64", 1, 64},    {PYPROBE_ARG_UINT64, "UINT64", 0, 64},
-    {PYPROBE_ARG_STRING, "STRING", 0, 64},  {PYPROBE_ARG_POINTER, "POINTER", 0, 64},
-};
-#define TYPE_COUNT (sizeof type_rows / sizeof type_rows[0])
-
-static const struct type_row *type_row(enum pyprobe_arg_type code)
-{
-    for (size_t i = 0; i < TYPE_COUNT; i++)
-        if (type_rows[i].code == code)
-            return &type_rows[i];
-    return &type_rows[TYPE_COUNT - 1];
-}
-
-static PyObject *type_constants[TYPE_COUNT]; /* the module's constants, by row */
+static PyObject *type_constants[TYPE_END]; /* the module's constants, by type */
 
 static PyObject *ArgType_repr(PyObject *self)
 {
@@ -77,15 +69,9 @@ static PyGetSetDef ArgType_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyTypeObject ArgTypeType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pyprobe.ArgType",
-    .tp_basicsize = sizeof(ArgTypeObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "A probe argument's type: one of pyprobe.INT8 ... UINT64, STRING, POINTER.",
-    .tp_repr = ArgType_repr,
-    .tp_getset = ArgType_getset,
-};
+MODULE_TYPE(ArgTypeType, "ArgType", ArgTypeObject,
+            "A probe argument's type: one of pyprobe.INT8 ... UINT64, STRING, POINTER.",
+            .tp_repr = ArgType_repr, .tp_getset = ArgType_getset);
 
 /* A type given to add_probe: int, str or a constant. -1 with TypeError. */
 static int type_code(PyObject *given, Py_ssize_t index, enum pyprobe_arg_type *out)
@@ -340,7 +326,7 @@ static PyObject *Provider_repr(PyObject *self)
 
 static PyMethodDef Provider_methods[] = {
     {"add_probe", Provider_add_probe, METH_VARARGS,
-     "add_probe(name, *types) -> Probe\n\nAdds a probe with up to 12 arguments, each int (64-bit signed), "
+     "add_probe(name, *types) -> Probe\n\nAdds a probe with up to " PYPROBE__STRING(PYPROBE_MAX_PROBE_ARGS) " arguments, each int (64-bit signed), "
      "str (UTF-8 string) or a pyprobe constant. Only before load()."},
     {"load", Provider_load, METH_NOARGS, "Loads the provider: tracers see its probes from now on."},
     {"unload", Provider_unload, METH_NOARGS, "Unloads the provider; it may be loaded again."},
@@ -358,19 +344,10 @@ static PyGetSetDef Provider_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyTypeObject ProviderType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pyprobe.Provider",
-    .tp_basicsize = sizeof(ProviderObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Provider(name): a USDT provider whose probes are defined at run time.",
-    .tp_new = PyType_GenericNew,
-    .tp_init = Provider_init,
-    .tp_dealloc = Provider_dealloc,
-    .tp_repr = Provider_repr,
-    .tp_methods = Provider_methods,
-    .tp_getset = Provider_getset,
-};
+MODULE_TYPE(ProviderType, "Provider", ProviderObject,
+            "Provider(name): a USDT provider whose probes are defined at run time.",
+            .tp_new = PyType_GenericNew, .tp_init = Provider_init, .tp_dealloc = Provider_dealloc,
+            .tp_repr = Provider_repr, .tp_methods = Provider_methods, .tp_getset = Provider_getset);
 
 /* ---- Probe ---- */
 
@@ -382,8 +359,8 @@ static void Probe_dealloc(PyObject *self)
 
 /* An integer argument in the range of its type, as 64 bits. -1 with
  * TypeError or ValueError. */
-static int convert_integer(const ProbeObject *p, size_t index, const struct type_row *row, PyObject *value,
-                           uint64_t *out)
+static int convert_integer(const ProbeObject *p, size_t index, const struct pyprobe__arg_type *row,
+                           PyObject *value, uint64_t *out)
 {
     int overflow = 0;
     long long v;
@@ -451,8 +428,6 @@ static int convert_string(const ProbeObject *p, size_t index, PyObject *value, i
 
 static int convert_pointer(const ProbeObject *p, size_t index, PyObject *value, uint64_t *out)
 {
-    static const struct type_row pointer_row = {PYPROBE_ARG_POINTER, "POINTER", 0, 64};
-
     if (value == Py_None) {
         *out = 0;
         return 0;
@@ -462,7 +437,7 @@ static int convert_pointer(const ProbeObject *p, size_t index, PyObject *value, 
                      pyprobe_probe_name(p->probe), index, Py_TYPE(value)->tp_name);
         return -1;
     }
-    return convert_integer(p, index, &pointer_row, value, out);
+    return convert_integer(p, index, &pyprobe__arg_types[PYPROBE_ARG_POINTER], value, out);
 }
 
 static int convert_arg(const ProbeObject *p, size_t index, PyObject *value, int traced, uint64_t *out,
@@ -474,7 +449,7 @@ static int convert_arg(const ProbeObject *p, size_t index, PyObject *value, int 
         return convert_string(p, index, value, traced, out, keep);
     if (type == PYPROBE_ARG_POINTER)
         return convert_pointer(p, index, value, out);
-    return convert_integer(p, index, type_row(type), value, out);
+    return convert_integer(p, index, &pyprobe__arg_types[type], value, out);
 }
 
 static PyObject *Probe_fire(PyObject *self, PyObject *args)
@@ -524,7 +499,7 @@ static PyObject *Probe_get_types(PyObject *self, void *closure)
 
     (void)closure;
     for (size_t i = 0; types && i < count; i++) {
-        PyObject *constant = type_constants[type_row(pyprobe_probe_arg_type(probe, i)) - type_rows];
+        PyObject *constant = type_constants[pyprobe_probe_arg_type(probe, i)];
 
         Py_INCREF(constant);
         PyTuple_SET_ITEM(types, (Py_ssize_t)i, constant);
@@ -564,39 +539,24 @@ static PyGetSetDef Probe_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyTypeObject ProbeType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pyprobe.Probe",
-    .tp_basicsize = sizeof(ProbeObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "A probe of a Provider: made by Provider.add_probe().",
-    .tp_dealloc = Probe_dealloc,
-    .tp_repr = Probe_repr,
-    .tp_methods = Probe_methods,
-    .tp_getset = Probe_getset,
-};
+MODULE_TYPE(ProbeType, "Probe", ProbeObject, "A probe of a Provider: made by Provider.add_probe().",
+            .tp_dealloc = Probe_dealloc, .tp_repr = Probe_repr, .tp_methods = Probe_methods,
+            .tp_getset = Probe_getset);
 
-/* ---- the module ---- */
-
-static struct PyModuleDef pyprobe_module = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "pyprobe",
-    .m_doc = "USDT probes defined at run time, seen by bpftrace, gdb and `pyprobe -l -p PID`.",
-    .m_size = -1,
-};
+/* ---- into the module ---- */
 
 static int add_type_constants(PyObject *module)
 {
-    for (size_t i = 0; i < TYPE_COUNT; i++) {
+    for (int type = PYPROBE__ARG_TYPE_FIRST; type <= PYPROBE__ARG_TYPE_LAST; type++) {
         ArgTypeObject *constant = PyObject_New(ArgTypeObject, &ArgTypeType);
 
         if (!constant)
             return -1;
-        constant->code = type_rows[i].code;
-        constant->name = type_rows[i].name;
-        type_constants[i] = (PyObject *)constant;
+        constant->code = (enum pyprobe_arg_type)type;
+        constant->name = pyprobe__arg_types[type].name;
+        type_constants[type] = (PyObject *)constant;
         Py_INCREF(constant); /* one reference for the table, one for the module */
-        if (PyModule_AddObject(module, type_rows[i].name, (PyObject *)constant) != 0) {
+        if (PyModule_AddObject(module, constant->name, (PyObject *)constant) != 0) {
             Py_DECREF(constant);
             return -1;
         }
@@ -621,17 +581,10 @@ static int add_types(PyObject *module)
     return 0;
 }
 
-PyMODINIT_FUNC PyInit_pyprobe(void)
+int pyprobe__py_add_runtime(PyObject *module)
 {
-    PyObject *module = PyModule_Create(&pyprobe_module);
-
-    if (!module)
-        return NULL;
     if (add_types(module) != 0 || add_type_constants(module) != 0 ||
-        PyModule_AddIntConstant(module, "MAX_ARGS", PYPROBE_MAX_PROBE_ARGS) != 0 ||
-        PyModule_AddStringConstant(module, "__version__", pyprobe_version()) != 0) {
-        Py_DECREF(module);
-        return NULL;
-    }
-    return module;
+        PyModule_AddIntConstant(module, "MAX_ARGS", PYPROBE_MAX_PROBE_ARGS) != 0)
+        return -1;
+    return 0;
 }

@@ -15,13 +15,14 @@ from common import check, run
 
 GOOD = """
 #include <pyprobe.h>
+#include <pyprobe/cpython/pydtrace_probes.h>
 #include <stddef.h>
 void hook(const char *file, char *func, int line, short small, long collected, void *args)
 {
     if (PYPROBE_LINE_ENABLED())
         PYPROBE_LINE(file, func, line);
-    if (PYPROBE__FUNCTION_ENTRY_OR_LINE_ENABLED())  /* CPython's line guard */
-        PYPROBE_LINE(file, func, line);
+    if (PyDTrace_LINE_ENABLED())  /* CPython's line guard */
+        PyDTrace_LINE(file, func, line);
     PYPROBE_FUNCTION_ENTRY(file, func, small);
     PYPROBE_FUNCTION_RETURN("literal.py", func, 'c');
     PYPROBE_GC_START(2);

@@ -1,0 +1,347 @@
+/*
+ * provider.c - CPython's python provider for the Pythons people run (3.12
+ * and later, which no longer fire function, return and line probes):
+ * libpyprobe.a's python probes, fired from sys.monitoring callbacks, and
+ * the watcher that turns those on only while a tracer is attached.
+ *
+ * The probe sites and their semaphores are linked into this module from
+ * libpyprobe.a, hidden: they never bind to the symbols of the same name of
+ * a `--with-dtrace` libpython. Tracers find them in this file
+ * (pyprobe.where()).
+ *
+ * The watcher is a plain thread, unknown to Python, that reads the
+ * semaphores every interval without the GIL. When the set of raised
+ * semaphores changes it takes the GIL and hands the new set to
+ * pyprobe._activate.apply(), which registers exactly what those probes
+ * need (sys.monitoring events, a gc callback, an import wrapper, an audit
+ * hook) and removes it again when the tracer leaves. While nobody traces,
+ * nothing of pyprobe is registered with the interpreter.
+ *
+ * N.B. The kernel raises a semaphore without telling the process (no
+ * signal, no fault): polling is the only way to notice.
+ */
+#include "native.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "pyprobe.h"
+
+#ifndef PYPROBE__COMPILED_OUT
+
+/* The probes, in the order of the watcher's mask bits and of
+ * pyprobe._native.PROBES. */
+static const volatile unsigned short *const semaphores[] = {
+    PYPROBE__SEMAPHORE_ADDRESS(function_entry),
+    PYPROBE__SEMAPHORE_ADDRESS(function_return),
+    PYPROBE__SEMAPHORE_ADDRESS(line),
+    PYPROBE__SEMAPHORE_ADDRESS(gc_start),
+    PYPROBE__SEMAPHORE_ADDRESS(gc_done),
+    PYPROBE__SEMAPHORE_ADDRESS(instance_new_start),
+    PYPROBE__SEMAPHORE_ADDRESS(instance_new_done),
+    PYPROBE__SEMAPHORE_ADDRESS(instance_delete_start),
+    PYPROBE__SEMAPHORE_ADDRESS(instance_delete_done),
+    PYPROBE__SEMAPHORE_ADDRESS(import_find_load_start),
+    PYPROBE__SEMAPHORE_ADDRESS(import_find_load_done),
+    PYPROBE__SEMAPHORE_ADDRESS(audit),
+};
+static const char *const probe_names[] = {
+    "function__entry", "function__return", "line", "gc__start", "gc__done",
+    "instance__new__start", "instance__new__done", "instance__delete__start",
+    "instance__delete__done", "import__find__load__start", "import__find__load__done", "audit",
+};
+#define PROBE_COUNT (sizeof semaphores / sizeof semaphores[0])
+
+/* Which semaphores are raised now: bit i for semaphores[i]. */
+static unsigned raised_mask(void)
+{
+    unsigned mask = 0;
+
+    for (unsigned i = 0; i < PROBE_COUNT; i++)
+        if (*semaphores[i])
+            mask |= 1u << i;
+    return mask;
+}
+
+/* ---- the watcher ---- */
+
+static struct {
+    pthread_t thread;
+    bool running;          /* a thread was started and not yet joined */
+    atomic_bool stop;
+    struct timespec interval;
+    unsigned seen;         /* the mask apply() was last given */
+    PyObject *apply;       /* pyprobe._activate.apply */
+} watcher;
+
+/* Calls apply(mask); the caller holds the GIL. An error is apply's to
+ * report (it says what failed in one line): here it is only cleared. */
+static void hand_over(unsigned mask)
+{
+    PyObject *result = PyObject_CallFunction(watcher.apply, "I", mask);
+
+    if (!result)
+        PyErr_Clear();
+    Py_XDECREF(result);
+    watcher.seen = mask;
+}
+
+static void *watch(void *unused)
+{
+    (void)unused;
+    while (!atomic_load(&watcher.stop)) {
+        unsigned mask;
+
+        nanosleep(&watcher.interval, NULL);
+        mask = raised_mask();
+        if (mask == watcher.seen || atomic_load(&watcher.stop))
+            continue;
+        /* The GIL, not a pending call: pending calls run only in the main
+         * thread (which may be blocked for good, say in a join), and on
+         * 3.12 they can stall when added from a thread Python does not
+         * know (CPython gh-95820). */
+        PyGILState_STATE gil = PyGILState_Ensure();
+        if (!atomic_load(&watcher.stop))
+            hand_over(mask);
+        PyGILState_Release(gil);
+    }
+    return NULL;
+}
+
+/* start(apply, interval_seconds): hands apply() the semaphores as they are
+ * now, then watches them. */
+static PyObject *watcher_start(PyObject *module, PyObject *args)
+{
+    PyObject *apply;
+    double interval;
+    int rc;
+
+    (void)module;
+    if (!PyArg_ParseTuple(args, "Od:start", &apply, &interval))
+        return NULL;
+    if (watcher.running)
+        return PyErr_Format(PyExc_RuntimeError, "the watcher is already running");
+    if (!(interval > 0 && interval <= 10))
+        return PyErr_Format(PyExc_ValueError, "interval %g s: it must be above 0 and at most 10", interval);
+    Py_INCREF(apply);
+    Py_XSETREF(watcher.apply, apply);
+    watcher.interval.tv_sec = (time_t)interval;
+    watcher.interval.tv_nsec = (long)((interval - (double)watcher.interval.tv_sec) * 1e9);
+    hand_over(raised_mask()); /* a tracer attached before we started misses nothing */
+    atomic_store(&watcher.stop, false);
+    rc = pthread_create(&watcher.thread, NULL, watch, NULL);
+    if (rc != 0) {
+        errno = rc;
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    watcher.running = true;
+    Py_RETURN_NONE;
+}
+
+/* stop(): stops and joins the watcher. apply() is not called. */
+static PyObject *watcher_stop(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    if (watcher.running) {
+        atomic_store(&watcher.stop, true);
+        /* Without the GIL: the watcher may be waiting for it. */
+        Py_BEGIN_ALLOW_THREADS
+        pthread_join(watcher.thread, NULL);
+        Py_END_ALLOW_THREADS
+        watcher.running = false;
+    }
+    watcher.seen = 0;
+    Py_RETURN_NONE;
+}
+
+/* forget(): in a forked child, where the parent's watcher thread does not
+ * exist: nothing to join. */
+static PyObject *watcher_forget(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    watcher.running = false;
+    watcher.seen = 0;
+    Py_RETURN_NONE;
+}
+
+static PyObject *raised(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    return PyLong_FromUnsignedLong(raised_mask());
+}
+
+/* ---- the callbacks ---- */
+
+/* A str as UTF-8 for a probe: "" where it has none (a lone surrogate):
+ * tracing never raises into the program. */
+static const char *utf8(PyObject *text)
+{
+    const char *s = PyUnicode_Check(text) ? PyUnicode_AsUTF8(text) : NULL;
+
+    if (!s) {
+        PyErr_Clear();
+        return "";
+    }
+    return s;
+}
+
+/* The line running at `offset`, a byte offset into the code object's
+ * bytecode as sys.monitoring gives it: the frame's line, as CPython 3.11's
+ * probes report it. */
+static int line_at(PyCodeObject *code, PyObject *offset)
+{
+    return PyCode_Addr2Line(code, (int)PyLong_AsLong(offset));
+}
+
+/* PY_START, PY_RESUME, PY_THROW (code, offset[, exception]): a frame
+ * starts or goes on. */
+static PyObject *on_entry(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs >= 2 && PYPROBE_FUNCTION_ENTRY_ENABLED()) {
+        PyCodeObject *code = (PyCodeObject *)args[0];
+
+        pyprobe_fire_function_entry(utf8(code->co_filename), utf8(code->co_name), line_at(code, args[1]));
+    }
+    Py_RETURN_NONE;
+}
+
+/* PY_RETURN, PY_YIELD, PY_UNWIND (code, offset, value): a frame returns,
+ * yields, or is left by an exception. */
+static PyObject *on_return(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs >= 2 && PYPROBE_FUNCTION_RETURN_ENABLED()) {
+        PyCodeObject *code = (PyCodeObject *)args[0];
+
+        pyprobe_fire_function_return(utf8(code->co_filename), utf8(code->co_name), line_at(code, args[1]));
+    }
+    Py_RETURN_NONE;
+}
+
+/* LINE (code, line). */
+static PyObject *on_line(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs >= 2 && PYPROBE_LINE_ENABLED()) {
+        PyCodeObject *code = (PyCodeObject *)args[0];
+
+        pyprobe_fire_line(utf8(code->co_filename), utf8(code->co_name), (int)PyLong_AsLong(args[1]));
+    }
+    Py_RETURN_NONE;
+}
+
+/* gc.callbacks (phase, info): gc__start(generation) at "start",
+ * gc__done(collected + uncollectable) at "stop", where CPython's own probes
+ * fire. */
+static PyObject *on_gc(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyDict_Check(args[1]))
+        Py_RETURN_NONE;
+    if (PyUnicode_CompareWithASCIIString(args[0], "start") == 0) {
+        if (PYPROBE_GC_START_ENABLED()) {
+            PyObject *generation = PyDict_GetItemString(args[1], "generation");
+
+            pyprobe_fire_gc_start(generation ? (int)PyLong_AsLong(generation) : -1);
+        }
+    } else if (PYPROBE_GC_DONE_ENABLED()) {
+        PyObject *collected = PyDict_GetItemString(args[1], "collected");
+        PyObject *uncollectable = PyDict_GetItemString(args[1], "uncollectable");
+
+        pyprobe_fire_gc_done((collected ? PyLong_AsLong(collected) : 0) +
+                             (uncollectable ? PyLong_AsLong(uncollectable) : 0));
+    }
+    if (PyErr_Occurred())
+        PyErr_Clear();
+    Py_RETURN_NONE;
+}
+
+/* import_start(name), import_done(name, found): around importlib's
+ * _find_and_load, as CPython's import.c brackets it. */
+static PyObject *on_import_start(PyObject *module, PyObject *name)
+{
+    (void)module;
+    if (PYPROBE_IMPORT_FIND_LOAD_START_ENABLED())
+        pyprobe_fire_import_find_load_start(utf8(name));
+    Py_RETURN_NONE;
+}
+
+static PyObject *on_import_done(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs == 2 && PYPROBE_IMPORT_FIND_LOAD_DONE_ENABLED())
+        pyprobe_fire_import_find_load_done(utf8(args[0]), PyObject_IsTrue(args[1]) == 1);
+    Py_RETURN_NONE;
+}
+
+/* The audit hook (event, args): audit(event, the args tuple's address), as
+ * CPython's sysmodule.c passes it. Installed for good at the first attach
+ * of the audit probe (a hook cannot be removed); after that it costs one
+ * semaphore read per event. */
+static PyObject *on_audit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs == 2 && PYPROBE_AUDIT_ENABLED())
+        pyprobe_fire_audit(utf8(args[0]), args[1]);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef provider_methods[] = {
+    {"start", watcher_start, METH_VARARGS, "start(apply, interval): watch the semaphores."},
+    {"stop", watcher_stop, METH_NOARGS, "stop(): stop watching."},
+    {"forget", watcher_forget, METH_NOARGS, "forget(): after fork, the watcher is gone."},
+    {"raised", raised, METH_NOARGS, "raised() -> the mask of the raised semaphores."},
+    {"on_entry", (PyCFunction)(void (*)(void))on_entry, METH_FASTCALL, NULL},
+    {"on_return", (PyCFunction)(void (*)(void))on_return, METH_FASTCALL, NULL},
+    {"on_line", (PyCFunction)(void (*)(void))on_line, METH_FASTCALL, NULL},
+    {"on_gc", (PyCFunction)(void (*)(void))on_gc, METH_FASTCALL, NULL},
+    {"on_import_start", on_import_start, METH_O, NULL},
+    {"on_import_done", (PyCFunction)(void (*)(void))on_import_done, METH_FASTCALL, NULL},
+    {"on_audit", (PyCFunction)(void (*)(void))on_audit, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+int pyprobe__py_add_provider(PyObject *module)
+{
+    PyObject *names = PyTuple_New(PROBE_COUNT);
+
+    if (!names)
+        return -1;
+    for (Py_ssize_t i = 0; i < (Py_ssize_t)PROBE_COUNT; i++) {
+        PyObject *name = PyUnicode_FromString(probe_names[i]);
+
+        if (!name) {
+            Py_DECREF(names);
+            return -1;
+        }
+        PyTuple_SET_ITEM(names, i, name);
+    }
+    if (PyModule_AddObject(module, "PROBES", names) != 0) {
+        Py_DECREF(names);
+        return -1;
+    }
+    return PyModule_AddFunctions(module, provider_methods);
+}
+
+#else /* PYPROBE__COMPILED_OUT */
+
+int pyprobe__py_add_provider(PyObject *module)
+{
+    /* No probe sites: pyprobe.enable() says so (PROBES is empty). */
+    PyObject *names = PyTuple_New(0);
+
+    if (!names || PyModule_AddObject(module, "PROBES", names) != 0) {
+        Py_XDECREF(names);
+        return -1;
+    }
+    return 0;
+}
+
+#endif

@@ -139,7 +139,9 @@ static int index_buckets(struct lookup *lookup)
     uint64_t span = lookup->addresses[lookup->count - 1] - lowest(lookup);
     size_t i = 0;
 
-    lookup->bucket_count = 1;
+    /* About two addresses a bucket; at least two buckets, so that the shift
+     * stays below 64 for any span. */
+    lookup->bucket_count = 2;
     while (2 * lookup->bucket_count < lookup->count && lookup->bucket_count < (1u << 15))
         lookup->bucket_count *= 2;
     while ((span >> lookup->shift) >= lookup->bucket_count)

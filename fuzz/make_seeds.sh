@@ -35,8 +35,8 @@ flags=(-O1 -nostdlib -I"$root/include" -Wl,--build-id=none -Wl,--no-warn-rwx-seg
 gcc "${flags[@]}" -static -Wl,-N -o "$out/static.elf" "$tmp/seed.c" "$tmp/signatures.c"
 gcc "${flags[@]}" -shared -fPIC -Wl,-z,noseparate-code -Wl,-z,max-page-size=0x40 \
     -o "$out/shared.so" "$tmp/seed.c" "$tmp/signatures.c"
-python3 "$root/tests/lister/make_inputs.py" "$out"
-PYTHONPATH="$root/tests/lister" python3 - "$out" <<'PY'
+PYTHONPATH="$root/tests/lib" python3 "$root/tests/lister/make_inputs.py" "$out"
+PYTHONPATH="$root/tests/lib" python3 - "$out" <<'PY'
 import os, sys
 import elfgen
 out = sys.argv[1]

@@ -1,6 +1,8 @@
 /*
- * Unit tests of the lister's library code (src/lister) and of what it added
- * to the ELF reader (notes of any section, functions of many addresses).
+ * Unit tests of the lister's library code (src/lister): filters, argument
+ * descriptions and types, probe sites with their functions, processes; and
+ * of the reader's parts only the lister uses (notes of any section,
+ * functions of many addresses).
  *
  *   test_lister INPUTS [LIBRARY]
  *
@@ -10,6 +12,7 @@
  */
 #define _GNU_SOURCE /* memfd_create, unshare */
 #include "elf_symbols.h"
+#include "lister_args.h"
 #include "lister_filter.h"
 #include "lister_proc.h"
 #include "lister_signatures.h"
@@ -353,6 +356,90 @@ START_TEST(the_library_records_its_types)
 }
 END_TEST
 
+/* ==== argument descriptions ==== */
+
+struct arg_case {
+    unsigned size;
+    bool is_signed, is_float;
+    const char *operand;
+};
+
+static void check_args(const char *desc, const struct arg_case *want, int count)
+{
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
+
+    ck_assert_int_eq(pyprobe__parse_args(desc, args), count);
+    for (int i = 0; i < count; i++) {
+        ck_assert_uint_eq(args[i].size, want[i].size);
+        ck_assert_int_eq(args[i].is_signed, want[i].is_signed);
+        ck_assert_int_eq(args[i].is_float, want[i].is_float);
+        ck_assert_uint_eq(args[i].operand_length, strlen(want[i].operand));
+        ck_assert_mem_eq(args[i].operand, want[i].operand, args[i].operand_length);
+    }
+}
+
+START_TEST(parses_register_memory_constant_and_float_operands)
+{
+    static const struct arg_case want[] = {
+        {8, false, false, "%rdi"}, {4, true, false, "%edx"}, {8, true, false, "%rax"},
+        {8, false, false, "-16(%rbp)"}, {4, true, false, "$5"}, {8, false, true, "%xmm0"},
+    };
+
+    check_args("8@%rdi -4@%edx -8@%rax 8@-16(%rbp) -4@$5 8f@%xmm0", want, 6);
+}
+END_TEST
+
+START_TEST(parses_bracketed_operands_with_spaces)
+{
+    static const struct arg_case want[] = {{4, true, false, "[sp, 12]"}, {8, false, false, "x0"}};
+
+    check_args("-4@[sp, 12] 8@x0", want, 2);
+}
+END_TEST
+
+START_TEST(empty_description_has_no_arguments)
+{
+    check_args("", NULL, 0);
+    check_args("  ", NULL, 0);
+}
+END_TEST
+
+/* `count` times "8@%rdi", space-separated. */
+static const char *repeated_args(char *buf, size_t size, int count)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < count; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s8@%%rdi", i ? " " : "");
+    ck_assert_uint_lt(used, size);
+    return buf;
+}
+
+START_TEST(twelve_arguments_parse_and_thirteen_do_not)
+{
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
+    char buf[256];
+
+    ck_assert_int_eq(pyprobe__parse_args(repeated_args(buf, sizeof buf, 12), args), 12);
+    ck_assert_int_eq(pyprobe__parse_args(repeated_args(buf, sizeof buf, 13), args), -EINVAL);
+}
+END_TEST
+
+static const char *const bad_descriptions[] = {
+    "8", "8@", "@%rdi", "3@%rdi", "x@%rdi", "8g@%rdi", "--8@%rdi", "+8@%rdi", "-@%rdi",
+    "8 @%rdi", "8@%rdi-4@%edx", "8@[sp, 12", "99999999999999999999@%rdi", "8@%rdi 4",
+};
+
+START_TEST(malformed_description_is_invalid)
+{
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
+
+    ck_assert_msg(pyprobe__parse_args(bad_descriptions[_i], args) == -EINVAL, "\"%s\" was accepted",
+                  bad_descriptions[_i]);
+}
+END_TEST
+
 /* ==== processes ==== */
 
 START_TEST(maps_lines)
@@ -589,6 +676,7 @@ static Suite *lister_suite(void)
     Suite *s = suite_create("lister");
     TCase *filters = tcase_create("filters"), *signatures = tcase_create("signatures");
     TCase *sites = tcase_create("sites"), *procs = tcase_create("processes");
+    TCase *args = tcase_create("args");
 
     tcase_add_test(filters, descriptions_fill_from_the_right);
     tcase_add_test(filters, too_many_fields_are_refused);
@@ -607,6 +695,12 @@ static Suite *lister_suite(void)
     tcase_add_test(sites, notes_of_any_section);
     if (library)
         tcase_add_test(sites, the_library_records_its_types);
+    tcase_add_test(args, parses_register_memory_constant_and_float_operands);
+    tcase_add_test(args, parses_bracketed_operands_with_spaces);
+    tcase_add_test(args, empty_description_has_no_arguments);
+    tcase_add_test(args, twelve_arguments_parse_and_thirteen_do_not);
+    tcase_add_loop_test(args, malformed_description_is_invalid, 0,
+                        (int)(sizeof bad_descriptions / sizeof bad_descriptions[0]));
     tcase_add_test(procs, maps_lines);
     tcase_add_test(procs, processes_that_are_not_there);
     tcase_add_test(procs, this_process_reads_itself);
@@ -623,6 +717,7 @@ static Suite *lister_suite(void)
     suite_add_tcase(s, filters);
     suite_add_tcase(s, signatures);
     suite_add_tcase(s, sites);
+    suite_add_tcase(s, args);
     suite_add_tcase(s, procs);
     return s;
 }

@@ -271,6 +271,22 @@ START_TEST(functions_of_many_addresses)
 }
 END_TEST
 
+/* Addresses as far apart as can be (the lookup's index spans them all),
+ * and addresses out of order, which the lookup refuses. */
+START_TEST(functions_of_addresses_far_apart)
+{
+    static const uint64_t far_apart[] = {0x1008, UINT64_MAX}, unsorted[] = {UINT64_MAX, 0x1008};
+    struct pyprobe__elf *elf = open_input("functions64.so");
+    const char *names[2];
+
+    ck_assert_int_eq(pyprobe__elf_functions_at(elf, far_apart, 2, names), 0);
+    ck_assert_str_eq(names[0], "f1");
+    ck_assert_ptr_null(names[1]);
+    ck_assert_int_eq(pyprobe__elf_functions_at(elf, unsorted, 2, names), -EINVAL);
+    pyprobe__elf_close(elf);
+}
+END_TEST
+
 START_TEST(malformed_notes_are_counted_and_skipped)
 {
     struct pyprobe__elf *elf = open_input("broken.so");
@@ -690,6 +706,7 @@ static Suite *lister_suite(void)
     tcase_add_test(signatures, malformed_signatures_are_refused);
     tcase_add_test(signatures, sites_carry_their_signatures);
     tcase_add_loop_test(sites, functions_of_many_addresses, 0, 2);
+    tcase_add_test(sites, functions_of_addresses_far_apart);
     tcase_add_test(sites, malformed_notes_are_counted_and_skipped);
     tcase_add_test(sites, a_symbol_table_past_the_end_names_nothing);
     tcase_add_test(sites, notes_of_any_section);

@@ -48,11 +48,14 @@ install(CODE [[
 install(DIRECTORY include/pyprobe/cpython/ DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/pyprobe/cpython"
   FILES_MATCHING PATTERN "*.h")
 
-# Probes defined at run time: their header, and the Python module when it
-# was built (python/CMakeLists.txt: PYPROBE_PYTHON_INSTALL_DIR).
+# Probes defined at run time: their header. The Python package when it was
+# built (python/CMakeLists.txt: PYPROBE_PYTHON_INSTALL_DIR), with the
+# PYPROBE_AUTO=1 start-up hook: component python, which python/install
+# installs alone into an interpreter.
 install(FILES include/pyprobe_runtime.h DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 if(TARGET pyprobe_python)
-  install(TARGETS pyprobe_python LIBRARY DESTINATION "${PYPROBE_PYTHON_INSTALL_DIR}/pyprobe")
+  install(TARGETS pyprobe_python LIBRARY DESTINATION "${PYPROBE_PYTHON_INSTALL_DIR}/pyprobe" COMPONENT python)
   install(DIRECTORY "${PROJECT_BINARY_DIR}/python/pyprobe/" DESTINATION "${PYPROBE_PYTHON_INSTALL_DIR}/pyprobe"
-    FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
+    COMPONENT python FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
+  install(FILES python/pyprobe-auto.pth DESTINATION "${PYPROBE_PYTHON_INSTALL_DIR}" COMPONENT python)
 endif()

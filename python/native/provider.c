@@ -176,6 +176,13 @@ static PyObject *raised(PyObject *module, PyObject *unused)
     return PyLong_FromUnsignedLong(raised_mask());
 }
 
+static PyObject *followed(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    return PyLong_FromUnsignedLong(watcher.seen);
+}
+
 /* ---- the callbacks ---- */
 
 /* A str as UTF-8 for a probe: "" where it has none (a lone surrogate):
@@ -199,16 +206,22 @@ static int line_at(PyCodeObject *code, PyObject *offset)
     return PyCode_Addr2Line(code, (int)PyLong_AsLong(offset));
 }
 
+/* Fires a function probe for the frame of args' code object at args'
+ * offset: (file, function, line). */
+static void fire_frame(void (*fire)(const char *, const char *, int), PyObject *const *args)
+{
+    PyCodeObject *code = (PyCodeObject *)args[0];
+
+    fire(utf8(code->co_filename), utf8(code->co_name), line_at(code, args[1]));
+}
+
 /* PY_START, PY_RESUME, PY_THROW (code, offset[, exception]): a frame
  * starts or goes on. */
 static PyObject *on_entry(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs >= 2 && PYPROBE_FUNCTION_ENTRY_ENABLED()) {
-        PyCodeObject *code = (PyCodeObject *)args[0];
-
-        pyprobe_fire_function_entry(utf8(code->co_filename), utf8(code->co_name), line_at(code, args[1]));
-    }
+    if (nargs >= 2 && PYPROBE_FUNCTION_ENTRY_ENABLED())
+        fire_frame(pyprobe_fire_function_entry, args);
     Py_RETURN_NONE;
 }
 
@@ -217,11 +230,8 @@ static PyObject *on_entry(PyObject *module, PyObject *const *args, Py_ssize_t na
 static PyObject *on_return(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs >= 2 && PYPROBE_FUNCTION_RETURN_ENABLED()) {
-        PyCodeObject *code = (PyCodeObject *)args[0];
-
-        pyprobe_fire_function_return(utf8(code->co_filename), utf8(code->co_name), line_at(code, args[1]));
-    }
+    if (nargs >= 2 && PYPROBE_FUNCTION_RETURN_ENABLED())
+        fire_frame(pyprobe_fire_function_return, args);
     Py_RETURN_NONE;
 }
 
@@ -298,6 +308,7 @@ static PyMethodDef provider_methods[] = {
     {"stop", watcher_stop, METH_NOARGS, "stop(): stop watching."},
     {"forget", watcher_forget, METH_NOARGS, "forget(): after fork, the watcher is gone."},
     {"raised", raised, METH_NOARGS, "raised() -> the mask of the raised semaphores."},
+    {"followed", followed, METH_NOARGS, "followed() -> the mask last handed to apply()."},
     {"on_entry", (PyCFunction)(void (*)(void))on_entry, METH_FASTCALL, NULL},
     {"on_return", (PyCFunction)(void (*)(void))on_return, METH_FASTCALL, NULL},
     {"on_line", (PyCFunction)(void (*)(void))on_line, METH_FASTCALL, NULL},

@@ -101,6 +101,21 @@ def enabled():
     return _State.enabled
 
 
+def traced():
+    """The probes a tracer is attached to, as far as the watcher has seen
+    (it looks every interval): names as in python.d ("function__entry")."""
+    return _names(_native.followed() if _State.enabled else 0)
+
+
+def attached():
+    """The probes whose semaphores are raised right now."""
+    return _names(_native.raised())
+
+
+def _names(mask):
+    return tuple(name for bit, name in enumerate(PROBES) if mask >> bit & 1)
+
+
 def _after_fork_in_child():
     """The child has no watcher thread: it gets its own."""
     if _State.enabled:

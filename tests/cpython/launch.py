@@ -4,8 +4,9 @@
     python launch.py -m MODULE [ARGS...]      runs MODULE as __main__
 
 First waits (up to 60 s) for the file named by PYPROBE_READY_FILE, which the
-tracer's BEGIN creates once every probe is attached (tests/tracers/common.py
-trace_command), so that the program's first events are not lost. Runs the
+tracer's BEGIN creates once every probe is attached (tests/lib/common.py
+trace_command), so that the program's first events are not lost; under
+`python -m pyprobe run` also for pyprobe to follow the tracer. Runs the
 program as `python PROGRAM.py` would: same __main__, same sys.argv, and the
 code objects carry the path given (CPython's scenarios are run by absolute
 path, as test_dtrace.py does).
@@ -16,6 +17,19 @@ import sys
 import time
 
 
+def wait_for_pyprobe(deadline):
+    """Under `python -m pyprobe run` (a stock CPython with the pyprobe
+    package), also waits until its watcher has turned on what the tracer
+    attached to: it looks every 10 ms."""
+    pyprobe = sys.modules.get("pyprobe")
+    if not pyprobe or not pyprobe.enabled():
+        return
+    while not pyprobe.attached() or pyprobe.traced() != pyprobe.attached():
+        if time.monotonic() > deadline:
+            sys.exit(f"launch.py: pyprobe followed {pyprobe.traced()}, tracer attached {pyprobe.attached()}")
+        time.sleep(0.001)
+
+
 def main():
     ready = os.environ.get("PYPROBE_READY_FILE")
     deadline = time.monotonic() + 60
@@ -23,6 +37,7 @@ def main():
         if time.monotonic() > deadline:
             sys.exit(f"launch.py: the tracer did not attach within 60 s ({ready} not created)")
         time.sleep(0.01)
+    wait_for_pyprobe(deadline)
     if len(sys.argv) >= 3 and sys.argv[1] == "-m":
         sys.argv = sys.argv[2:]
         runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)

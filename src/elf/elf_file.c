@@ -3,6 +3,7 @@
  * does the ELF parsing and checks every header and section against the
  * file's size; this file adds the checks libelf leaves out.
  */
+#include "elf_file.h"
 #include "elf_private.h"
 
 #include <errno.h>

@@ -28,15 +28,15 @@ void fire(int x, long y, const char *s)
 }
 void _start(void) { fire(1, 2, "x"); for (;;); }
 C
-cmake -DD_FILE="$tmp/seed.d" -DOUTPUT="$tmp/signatures.c" -P "$root/src/lister/signatures.cmake"
+cmake -DD_FILE="$tmp/seed.d" -DOUTPUT="$tmp/signatures.c" -P "$root/cmake/PyprobeSignatures.cmake"
 mkdir -p "$out"
 rm -f "$out"/*
-flags=(-O1 -nostdlib -Wl,--build-id=none -Wl,--no-warn-rwx-segments)
+flags=(-O1 -nostdlib -I"$root/include" -Wl,--build-id=none -Wl,--no-warn-rwx-segments)
 gcc "${flags[@]}" -static -Wl,-N -o "$out/static.elf" "$tmp/seed.c" "$tmp/signatures.c"
 gcc "${flags[@]}" -shared -fPIC -Wl,-z,noseparate-code -Wl,-z,max-page-size=0x40 \
     -o "$out/shared.so" "$tmp/seed.c" "$tmp/signatures.c"
-python3 "$root/tests/lister/make_inputs.py" "$out"
-PYTHONPATH="$root/tests/lister" python3 - "$out" <<'PY'
+PYTHONPATH="$root/tests/lib" python3 "$root/tests/lister/make_inputs.py" "$out"
+PYTHONPATH="$root/tests/lib" python3 - "$out" <<'PY'
 import os, sys
 import elfgen
 out = sys.argv[1]

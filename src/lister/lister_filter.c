@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-int pyprobe_filter_parse(const char *description, enum pyprobe_field last, struct pyprobe_filter *out)
+int pyprobe__filter_parse(const char *description, enum pyprobe__field last, struct pyprobe__filter *out)
 {
-    char *fields[PYPROBE_FIELD_COUNT];
+    char *fields[PYPROBE__FIELD_COUNT];
     size_t count = 0;
 
-    if (!description || !out || last >= PYPROBE_FIELD_COUNT)
+    if (!description || !out || last >= PYPROBE__FIELD_COUNT)
         return -EINVAL;
-    *out = (struct pyprobe_filter){.text = strdup(description)};
+    *out = (struct pyprobe__filter){.text = strdup(description)};
     if (!out->text)
         return -ENOMEM;
     for (char *p = out->text;; p++) {
@@ -23,7 +23,7 @@ int pyprobe_filter_parse(const char *description, enum pyprobe_field last, struc
         if (!p)
             break;
         if (count > (size_t)last) {
-            pyprobe_filter_free(out);
+            pyprobe__filter_free(out);
             return -EINVAL;
         }
         *p = '\0';
@@ -37,7 +37,7 @@ int pyprobe_filter_parse(const char *description, enum pyprobe_field last, struc
     return 0;
 }
 
-void pyprobe_filter_free(struct pyprobe_filter *filter)
+void pyprobe__filter_free(struct pyprobe__filter *filter)
 {
     if (filter) {
         free(filter->text);
@@ -51,7 +51,7 @@ static bool glob(const char *pattern, const char *text)
 }
 
 /* "python" matches the provider of any process; "python4242" just one. */
-static bool provider_matches(const char *pattern, const struct pyprobe_probe_id *id)
+static bool provider_matches(const char *pattern, const struct pyprobe__probe_id *id)
 {
     char with_pid[256];
     int length;
@@ -64,41 +64,41 @@ static bool provider_matches(const char *pattern, const struct pyprobe_probe_id 
     return length > 0 && (size_t)length < sizeof with_pid && glob(pattern, with_pid);
 }
 
-static bool field_matches(enum pyprobe_field field, const char *pattern, const struct pyprobe_probe_id *id)
+static bool field_matches(enum pyprobe__field field, const char *pattern, const struct pyprobe__probe_id *id)
 {
     switch (field) {
-    case PYPROBE_FIELD_PROVIDER:
+    case PYPROBE__FIELD_PROVIDER:
         return provider_matches(pattern, id);
-    case PYPROBE_FIELD_MODULE:
+    case PYPROBE__FIELD_MODULE:
         return glob(pattern, id->module) || (strchr(pattern, '/') && glob(pattern, id->path));
-    case PYPROBE_FIELD_FUNCTION:
+    case PYPROBE__FIELD_FUNCTION:
         return glob(pattern, id->function);
-    case PYPROBE_FIELD_NAME:
+    case PYPROBE__FIELD_NAME:
         return glob(pattern, id->name) || glob(pattern, id->d_name);
     default:
         return false;
     }
 }
 
-bool pyprobe_filter_match(const struct pyprobe_filter *filter, const struct pyprobe_probe_id *id)
+bool pyprobe__filter_match(const struct pyprobe__filter *filter, const struct pyprobe__probe_id *id)
 {
-    for (int field = 0; field < PYPROBE_FIELD_COUNT; field++)
-        if (filter->fields[field] && !field_matches((enum pyprobe_field)field, filter->fields[field], id))
+    for (int field = 0; field < PYPROBE__FIELD_COUNT; field++)
+        if (filter->fields[field] && !field_matches((enum pyprobe__field)field, filter->fields[field], id))
             return false;
     return true;
 }
 
-bool pyprobe_filters_match(const struct pyprobe_filter *filters, size_t count, const struct pyprobe_probe_id *id)
+bool pyprobe__filters_match(const struct pyprobe__filter *filters, size_t count, const struct pyprobe__probe_id *id)
 {
     if (count == 0)
         return true;
     for (size_t i = 0; i < count; i++)
-        if (pyprobe_filter_match(&filters[i], id))
+        if (pyprobe__filter_match(&filters[i], id))
             return true;
     return false;
 }
 
-void pyprobe_d_name(const char *name, char *out)
+void pyprobe__d_name(const char *name, char *out)
 {
     while (*name) {
         if (name[0] == '_' && name[1] == '_') {

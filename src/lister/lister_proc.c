@@ -14,11 +14,13 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-struct pyprobe_proc {
+#include "grow.h"
+
+struct pyprobe__proc {
     int pid;
     int mem_fd;                 /* /proc/PID/mem, or -errno */
     char *text;                 /* the maps file, its lines split in place */
-    struct pyprobe_mapping *maps;
+    struct pyprobe__mapping *maps;
     size_t map_count;
     size_t *objects;            /* per object: the index of its first mapping */
     size_t object_count;
@@ -26,14 +28,14 @@ struct pyprobe_proc {
 
 /* ---- /proc/PID/maps ---- */
 
-int pyprobe_maps_parse_line(char *line, struct pyprobe_mapping *out)
+int pyprobe__maps_parse_line(char *line, struct pyprobe__mapping *out)
 {
     int used = 0;
     char *path, *end;
 
     if (!line || !out)
         return -EINVAL;
-    *out = (struct pyprobe_mapping){0};
+    *out = (struct pyprobe__mapping){0};
     if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 "%n", &out->start, &out->end,
                out->perms, &out->offset, &out->dev_major, &out->dev_minor, &out->inode, &used) != 7 ||
         used == 0 || strlen(out->perms) != 4 || out->end < out->start)
@@ -46,7 +48,7 @@ int pyprobe_maps_parse_line(char *line, struct pyprobe_mapping *out)
     return 0;
 }
 
-size_t pyprobe_maps_path_length(const char *path)
+size_t pyprobe__maps_path_length(const char *path)
 {
     static const char deleted[] = " (deleted)";
     size_t length = strlen(path), mark = sizeof deleted - 1;
@@ -65,14 +67,10 @@ static int read_text(const char *name, char **out)
     if (fd < 0)
         return -errno;
     while (got > 0) {
-        if (capacity - size < 4096) {
-            char *bigger = realloc(text, capacity = capacity ? 2 * capacity : 65536);
-
-            if (!bigger) {
-                got = -ENOMEM;
-                break;
-            }
-            text = bigger;
+        /* Room for a page at a time, and the final NUL. */
+        if (pyprobe__grow(&text, &capacity, size + 4096 + 1, 1) != 0) {
+            got = -ENOMEM;
+            break;
         }
         got = read(fd, text + size, capacity - size - 1);
         if (got < 0)
@@ -90,18 +88,18 @@ static int read_text(const char *name, char **out)
     return 0;
 }
 
-static bool same_file(const struct pyprobe_mapping *a, const struct pyprobe_mapping *b)
+static bool same_file(const struct pyprobe__mapping *a, const struct pyprobe__mapping *b)
 {
     return a->inode == b->inode && a->dev_major == b->dev_major && a->dev_minor == b->dev_minor;
 }
 
 /* A mapping of a file by path: not anonymous, [heap], [stack] or [vdso]. */
-static bool is_file_mapping(const struct pyprobe_mapping *mapping)
+static bool is_file_mapping(const struct pyprobe__mapping *mapping)
 {
     return mapping->inode != 0 && mapping->path[0] == '/';
 }
 
-static void add_object(struct pyprobe_proc *self, size_t mapping)
+static void add_object(struct pyprobe__proc *self, size_t mapping)
 {
     for (size_t i = 0; i < self->object_count; i++)
         if (same_file(&self->maps[self->objects[i]], &self->maps[mapping]))
@@ -109,7 +107,7 @@ static void add_object(struct pyprobe_proc *self, size_t mapping)
     self->objects[self->object_count++] = mapping;
 }
 
-static int parse_maps(struct pyprobe_proc *self)
+static int parse_maps(struct pyprobe__proc *self)
 {
     size_t lines = 0;
 
@@ -123,7 +121,7 @@ static int parse_maps(struct pyprobe_proc *self)
         next = line + strcspn(line, "\n");
         if (*next)
             *next++ = '\0';
-        if (pyprobe_maps_parse_line(line, &self->maps[self->map_count]) != 0)
+        if (pyprobe__maps_parse_line(line, &self->maps[self->map_count]) != 0)
             return -EINVAL;
         if (is_file_mapping(&self->maps[self->map_count]))
             add_object(self, self->map_count);
@@ -132,10 +130,10 @@ static int parse_maps(struct pyprobe_proc *self)
     return 0;
 }
 
-int pyprobe_proc_open(int pid, struct pyprobe_proc **out)
+int pyprobe__proc_open(int pid, struct pyprobe__proc **out)
 {
     char name[64];
-    struct pyprobe_proc *self;
+    struct pyprobe__proc *self;
     int rc;
 
     if (!out || pid <= 0)
@@ -159,14 +157,14 @@ int pyprobe_proc_open(int pid, struct pyprobe_proc **out)
     }
     if (rc != 0) {
         self->mem_fd = -1;
-        pyprobe_proc_close(self);
+        pyprobe__proc_close(self);
         return rc;
     }
     *out = self;
     return 0;
 }
 
-void pyprobe_proc_close(struct pyprobe_proc *self)
+void pyprobe__proc_close(struct pyprobe__proc *self)
 {
     if (!self)
         return;
@@ -178,31 +176,31 @@ void pyprobe_proc_close(struct pyprobe_proc *self)
     free(self);
 }
 
-int pyprobe_proc_pid(const struct pyprobe_proc *self)
+int pyprobe__proc_pid(const struct pyprobe__proc *self)
 {
     return self->pid;
 }
 
-size_t pyprobe_proc_object_count(const struct pyprobe_proc *self)
+size_t pyprobe__proc_object_count(const struct pyprobe__proc *self)
 {
     return self->object_count;
 }
 
-const char *pyprobe_proc_object_path(const struct pyprobe_proc *self, size_t index)
+const char *pyprobe__proc_object_path(const struct pyprobe__proc *self, size_t index)
 {
     return index < self->object_count ? self->maps[self->objects[index]].path : NULL;
 }
 
 /* ---- reaching a mapped file ---- */
 
-static bool is_the_mapped_file(const struct stat *st, const struct pyprobe_mapping *mapping)
+static bool is_the_mapped_file(const struct stat *st, const struct pyprobe__mapping *mapping)
 {
     return st->st_dev == makedev(mapping->dev_major, mapping->dev_minor) && st->st_ino == mapping->inode;
 }
 
 /* Opens `name` if it is a regular file (stat first: opening a device or a
  * FIFO could block or have effects) and, when `check`, the mapped file. */
-static int open_regular(const char *name, const struct pyprobe_mapping *mapping, bool check)
+static int open_regular(const char *name, const struct pyprobe__mapping *mapping, bool check)
 {
     struct stat st;
     int fd;
@@ -219,7 +217,7 @@ static int open_regular(const char *name, const struct pyprobe_mapping *mapping,
 
 /* The link is the mapped file itself, deleted or not: no check needed (and
  * an overlayfs file may show another inode in maps than through a path). */
-static int open_by_map_files(const struct pyprobe_proc *self, const struct pyprobe_mapping *mapping)
+static int open_by_map_files(const struct pyprobe__proc *self, const struct pyprobe__mapping *mapping)
 {
     char name[96];
 
@@ -227,12 +225,12 @@ static int open_by_map_files(const struct pyprobe_proc *self, const struct pypro
     return open_regular(name, mapping, false);
 }
 
-static int open_by_root(const struct pyprobe_proc *self, const struct pyprobe_mapping *mapping)
+static int open_by_root(const struct pyprobe__proc *self, const struct pyprobe__mapping *mapping)
 {
     char name[PATH_MAX];
     int length;
 
-    if (pyprobe_maps_path_length(mapping->path) != strlen(mapping->path))
+    if (pyprobe__maps_path_length(mapping->path) != strlen(mapping->path))
         return -ENOENT;
     length = snprintf(name, sizeof name, "/proc/%d/root%s", self->pid, mapping->path);
     if (length < 0 || (size_t)length >= sizeof name)
@@ -241,7 +239,7 @@ static int open_by_root(const struct pyprobe_proc *self, const struct pyprobe_ma
 }
 
 /* A memfd or a deleted file that the process still holds open. */
-static int open_by_fd(const struct pyprobe_proc *self, const struct pyprobe_mapping *mapping)
+static int open_by_fd(const struct pyprobe__proc *self, const struct pyprobe__mapping *mapping)
 {
     char name[96];
     DIR *dir;
@@ -265,11 +263,11 @@ static int open_by_fd(const struct pyprobe_proc *self, const struct pyprobe_mapp
     return rc;
 }
 
-int pyprobe_proc_open_file(const struct pyprobe_proc *self, size_t index, unsigned methods)
+int pyprobe__proc_open_file(const struct pyprobe__proc *self, size_t index, unsigned methods)
 {
-    static int (*const ways[])(const struct pyprobe_proc *, const struct pyprobe_mapping *) = {
+    static int (*const ways[])(const struct pyprobe__proc *, const struct pyprobe__mapping *) = {
         open_by_map_files, open_by_root, open_by_fd};
-    const struct pyprobe_mapping *mapping;
+    const struct pyprobe__mapping *mapping;
     int first_error = 0;
 
     if (!self || index >= self->object_count)
@@ -295,14 +293,14 @@ int pyprobe_proc_open_file(const struct pyprobe_proc *self, size_t index, unsign
  * file page that holds the first PT_LOAD segment starts one (a library
  * loaded twice, by dlmopen, is mapped twice). None when no mapping of the
  * object is executable: then it is mapped as data, not loaded as code. */
-static int find_instances(const struct pyprobe_proc *self, size_t index, struct pyprobe_proc_object *object)
+static int find_instances(const struct pyprobe__proc *self, size_t index, struct pyprobe__proc_object *object)
 {
-    const struct pyprobe_mapping *first = &self->maps[self->objects[index]];
-    struct pyprobe_elf_segment segment;
+    const struct pyprobe__mapping *first = &self->maps[self->objects[index]];
+    struct pyprobe__elf_segment segment;
     uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
     bool executable = false;
 
-    if (pyprobe_elf_first_segment(object->elf, &segment) != 0)
+    if (pyprobe__elf_first_segment(object->elf, &segment) != 0)
         return 0;
     for (size_t i = self->objects[index]; i < self->map_count; i++)
         executable |= same_file(&self->maps[i], first) && self->maps[i].perms[2] == 'x';
@@ -310,7 +308,7 @@ static int find_instances(const struct pyprobe_proc *self, size_t index, struct 
     if (!object->biases)
         return -ENOMEM;
     for (size_t i = self->objects[index]; executable && i < self->map_count; i++) {
-        const struct pyprobe_mapping *m = &self->maps[i];
+        const struct pyprobe__mapping *m = &self->maps[i];
         uint64_t bias = m->start - m->offset + segment.offset - segment.address;
         bool known = false;
 
@@ -324,37 +322,37 @@ static int find_instances(const struct pyprobe_proc *self, size_t index, struct 
     return 0;
 }
 
-int pyprobe_proc_object_open(const struct pyprobe_proc *self, size_t index, unsigned methods,
-                             struct pyprobe_proc_object *out)
+int pyprobe__proc_object_open(const struct pyprobe__proc *self, size_t index, unsigned methods,
+                             struct pyprobe__proc_object *out)
 {
     int rc;
 
     if (!self || !out || index >= self->object_count)
         return -EINVAL;
-    *out = (struct pyprobe_proc_object){.path = pyprobe_proc_object_path(self, index), .fd = -1};
-    out->fd = pyprobe_proc_open_file(self, index, methods);
+    *out = (struct pyprobe__proc_object){.path = pyprobe__proc_object_path(self, index), .fd = -1};
+    out->fd = pyprobe__proc_open_file(self, index, methods);
     if (out->fd < 0)
         return out->fd;
-    rc = pyprobe_elf_open_fd(out->fd, &out->elf);
+    rc = pyprobe__elf_open_fd(out->fd, &out->elf);
     if (rc == 0)
         rc = find_instances(self, index, out);
     if (rc != 0)
-        pyprobe_proc_object_close(out);
+        pyprobe__proc_object_close(out);
     return rc;
 }
 
-void pyprobe_proc_object_close(struct pyprobe_proc_object *object)
+void pyprobe__proc_object_close(struct pyprobe__proc_object *object)
 {
     if (!object)
         return;
-    pyprobe_elf_close(object->elf);
+    pyprobe__elf_close(object->elf);
     if (object->fd >= 0)
         close(object->fd);
     free(object->biases);
-    *object = (struct pyprobe_proc_object){.fd = -1};
+    *object = (struct pyprobe__proc_object){.fd = -1};
 }
 
-int pyprobe_proc_read(const struct pyprobe_proc *self, uint64_t address, void *buffer, size_t size)
+int pyprobe__proc_read(const struct pyprobe__proc *self, uint64_t address, void *buffer, size_t size)
 {
     ssize_t got;
 

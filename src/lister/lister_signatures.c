@@ -5,9 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-int pyprobe_signature_parse(const unsigned char *desc, size_t size, struct pyprobe_signature *out)
+#include "elf_notes.h"
+#include "grow.h"
+
+int pyprobe__signature_parse(const unsigned char *desc, size_t size, struct pyprobe__signature *out)
 {
-    const char *strings[2 + PYPROBE_MAX_ARGS];
+    const char *strings[2 + PYPROBE_MAX_PROBE_ARGS];
     size_t count = 0, used = 0;
 
     if (!desc || !out)
@@ -25,47 +28,32 @@ int pyprobe_signature_parse(const unsigned char *desc, size_t size, struct pypro
     }
     if (count < 2)
         return -EBADMSG;
-    *out = (struct pyprobe_signature){.provider = strings[0], .name = strings[1], .argc = (unsigned)(count - 2)};
+    *out = (struct pyprobe__signature){.provider = strings[0], .name = strings[1], .argc = (unsigned)(count - 2)};
     memcpy(out->types, strings + 2, (count - 2) * sizeof *strings);
     return 0;
 }
 
-/* Appends to a growing array: 0 or -ENOMEM. */
-static int append(struct pyprobe_signature **array, size_t *count, size_t *capacity,
-                  const struct pyprobe_signature *item)
+int pyprobe__signatures_read(const struct pyprobe__elf *elf, struct pyprobe__signature **out, size_t *malformed)
 {
-    if (*count == *capacity) {
-        size_t bigger = *capacity ? 2 * *capacity : 16;
-        struct pyprobe_signature *grown = realloc(*array, bigger * sizeof **array);
-
-        if (!grown)
-            return -ENOMEM;
-        *array = grown;
-        *capacity = bigger;
-    }
-    (*array)[(*count)++] = *item;
-    return 0;
-}
-
-int pyprobe_signatures_read(const struct pyprobe_elf *elf, struct pyprobe_signature **out, size_t *malformed)
-{
-    struct pyprobe_elf_note_iter it;
-    struct pyprobe_elf_note note;
-    struct pyprobe_signature signature, *array = NULL;
+    struct pyprobe__elf_note_iter it;
+    struct pyprobe__elf_note note;
+    struct pyprobe__signature signature, *array = NULL;
     size_t count = 0, capacity = 0;
     int rc;
 
     if (!elf || !out || !malformed)
         return -EINVAL;
     *malformed = 0;
-    pyprobe_elf_notes_begin(elf, PYPROBE_SIGNATURE_SECTION, &it);
-    while ((rc = pyprobe_elf_notes_next(&it, &note)) > 0) {
-        if (!pyprobe_elf_note_is(&note, PYPROBE_SIGNATURE_OWNER, PYPROBE_SIGNATURE_NOTE_TYPE))
+    pyprobe__elf_notes_begin(elf, PYPROBE_SIGNATURE_SECTION, &it);
+    while ((rc = pyprobe__elf_notes_next(&it, &note)) > 0) {
+        if (!pyprobe__elf_note_is(&note, PYPROBE_SIGNATURE_OWNER, PYPROBE_SIGNATURE_TYPE))
             continue;
-        if (pyprobe_signature_parse(note.desc, note.desc_size, &signature) != 0)
+        if (pyprobe__signature_parse(note.desc, note.desc_size, &signature) != 0)
             ++*malformed;
-        else if (append(&array, &count, &capacity, &signature) != 0)
+        else if (pyprobe__grow(&array, &capacity, count + 1, sizeof *array) != 0)
             break;
+        else
+            array[count++] = signature;
     }
     if (rc > 0) {
         free(array);
@@ -77,7 +65,7 @@ int pyprobe_signatures_read(const struct pyprobe_elf *elf, struct pyprobe_signat
     return (int)count;
 }
 
-const struct pyprobe_signature *pyprobe_signature_find(const struct pyprobe_signature *signatures, size_t count,
+const struct pyprobe__signature *pyprobe__signature_find(const struct pyprobe__signature *signatures, size_t count,
                                                        const char *provider, const char *name)
 {
     for (size_t i = 0; i < count; i++)

@@ -5,109 +5,121 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int append_site(struct pyprobe_sites *sites, size_t *capacity, const struct pyprobe_stapsdt_probe *probe)
-{
-    if (sites->count == *capacity) {
-        size_t bigger = *capacity ? 2 * *capacity : 32;
-        struct pyprobe_site *grown = realloc(sites->sites, bigger * sizeof *grown);
+#include "elf_symbols.h"
+#include "grow.h"
 
-        if (!grown)
-            return -ENOMEM;
-        sites->sites = grown;
-        *capacity = bigger;
-    }
-    sites->sites[sites->count++] = (struct pyprobe_site){.probe = *probe};
-    return 0;
-}
-
-/* True when the iterator is where it was: the note could not be framed,
- * and every further call would fail the same way. */
-static bool stuck(const struct pyprobe_stapsdt_iter *now, const struct pyprobe_stapsdt_iter *before)
-{
-    return now->notes.section == before->notes.section && now->notes.offset == before->notes.offset;
-}
-
-static int read_probes(const struct pyprobe_elf *elf, struct pyprobe_sites *sites)
-{
-    struct pyprobe_stapsdt_iter it, before;
-    struct pyprobe_stapsdt_probe probe;
-    size_t capacity = 0;
-
-    pyprobe_stapsdt_begin(elf, &it);
-    for (;;) {
-        int rc;
-
-        before = it;
-        rc = pyprobe_stapsdt_next(&it, &probe);
-        if (rc == 0)
-            return 0;
-        if (rc > 0 && append_site(sites, &capacity, &probe) != 0)
-            return -ENOMEM;
-        if (rc < 0 && stuck(&it, &before)) {
-            sites->cut_short = true;
-            return 0;
-        }
-        sites->malformed += rc < 0;
-    }
-}
-
-/* The FUNCTION column, for all sites in one pass over the symbols. */
-static int name_functions(const struct pyprobe_elf *elf, struct pyprobe_sites *sites)
-{
-    uint64_t *pcs = malloc(sites->count * sizeof *pcs);
-    const char **names = malloc(sites->count * sizeof *names);
-    int rc = -ENOMEM;
-
-    if (pcs && names) {
-        for (size_t i = 0; i < sites->count; i++)
-            pcs[i] = sites->sites[i].probe.pc;
-        rc = pyprobe_elf_functions_at(elf, pcs, sites->count, names);
-        for (size_t i = 0; rc == 0 && i < sites->count; i++)
-            sites->sites[i].function = names[i];
-    }
-    free(pcs);
-    free(names);
-    return rc;
-}
-
-static int attach_signatures(const struct pyprobe_elf *elf, struct pyprobe_sites *sites)
-{
-    int count = pyprobe_signatures_read(elf, &sites->signatures, &sites->malformed_signatures);
-
-    if (count < 0)
-        return count;
-    sites->signature_count = (size_t)count;
-    for (size_t i = 0; i < sites->count; i++) {
-        struct pyprobe_site *site = &sites->sites[i];
-
-        site->signature = pyprobe_signature_find(sites->signatures, sites->signature_count,
-                                                 site->probe.provider, site->probe.name);
-    }
-    return 0;
-}
-
-int pyprobe_sites_read(const struct pyprobe_elf *elf, struct pyprobe_sites *out)
+/* The next good note: 1, or 0 after the last (a note that breaks the
+ * framing ends the notes). Malformed notes are skipped, and counted. */
+static int next_probe(struct pyprobe__stapsdt_iter *it, struct pyprobe__stapsdt_probe *probe, size_t *malformed)
 {
     int rc;
 
-    if (!elf || !out)
-        return -EINVAL;
-    *out = (struct pyprobe_sites){0};
-    rc = read_probes(elf, out);
-    if (rc == 0 && out->count > 0)
-        rc = name_functions(elf, out);
-    if (rc == 0 && out->count > 0)
-        rc = attach_signatures(elf, out);
-    if (rc != 0)
-        pyprobe_sites_free(out);
-    return rc;
+    while ((rc = pyprobe__stapsdt_next(it, probe)) < 0 && !pyprobe__stapsdt_stuck(it))
+        ++*malformed;
+    return rc > 0;
 }
 
-void pyprobe_sites_free(struct pyprobe_sites *sites)
+/* The first pass: how many sites, what was lost, and their addresses. */
+static int read_pcs(struct pyprobe__elf *elf, struct pyprobe__sites *sites)
+{
+    struct pyprobe__stapsdt_probe probe;
+    size_t capacity = 0;
+
+    pyprobe__stapsdt_begin(elf, &sites->notes);
+    while (next_probe(&sites->notes, &probe, &sites->malformed)) {
+        if (pyprobe__grow(&sites->pcs, &capacity, sites->count + 1, sizeof *sites->pcs) != 0)
+            return -ENOMEM;
+        sites->pcs[sites->count++] = probe.pc;
+    }
+    sites->cut_short = pyprobe__stapsdt_stuck(&sites->notes);
+    return 0;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts `values` and drops repeats: how many are left. */
+static size_t sort_unique(uint64_t *values, size_t count)
+{
+    size_t kept = 0;
+
+    qsort(values, count, sizeof *values, by_value);
+    for (size_t i = 0; i < count; i++)
+        if (kept == 0 || values[i] != values[kept - 1])
+            values[kept++] = values[i];
+    return kept;
+}
+
+/* The FUNCTION column, for all sites in one pass over the symbols. */
+static int name_functions(struct pyprobe__elf *elf, struct pyprobe__sites *sites)
+{
+    sites->pc_count = sort_unique(sites->pcs, sites->count);
+    sites->functions = malloc(sites->pc_count * sizeof *sites->functions);
+    if (!sites->functions)
+        return -ENOMEM;
+    return pyprobe__elf_functions_at(elf, sites->pcs, sites->pc_count, sites->functions);
+}
+
+int pyprobe__sites_open(struct pyprobe__elf *elf, struct pyprobe__sites *out)
+{
+    int rc, count;
+
+    if (!elf || !out)
+        return -EINVAL;
+    *out = (struct pyprobe__sites){0};
+    rc = read_pcs(elf, out);
+    if (rc == 0 && out->count > 0)
+        rc = name_functions(elf, out);
+    if (rc == 0 && out->count > 0) {
+        count = pyprobe__signatures_read(elf, &out->signatures, &out->malformed_signatures);
+        rc = count < 0 ? count : 0;
+        out->signature_count = count < 0 ? 0 : (size_t)count;
+    }
+    if (rc != 0) {
+        pyprobe__sites_close(out);
+        return rc;
+    }
+    /* The second pass, which pyprobe__sites_next() makes. */
+    pyprobe__stapsdt_begin(elf, &out->notes);
+    return 0;
+}
+
+/* The function holding `pc`, one of the sites' addresses. Compilers emit
+ * the notes in address order, so the address after the last one found is
+ * tried before a search. */
+static const char *function_of(struct pyprobe__sites *sites, uint64_t pc)
+{
+    const uint64_t *found = sites->next_pc < sites->pc_count && sites->pcs[sites->next_pc] == pc
+        ? &sites->pcs[sites->next_pc] : bsearch(&pc, sites->pcs, sites->pc_count, sizeof *sites->pcs, by_value);
+
+    if (!found)
+        return NULL;
+    sites->next_pc = (size_t)(found - sites->pcs) + 1;
+    return sites->functions[found - sites->pcs];
+}
+
+int pyprobe__sites_next(struct pyprobe__sites *sites, struct pyprobe__site *site)
+{
+    size_t malformed = 0; /* counted once, in the first pass */
+
+    if (!sites || !site || !next_probe(&sites->notes, &site->probe, &malformed))
+        return 0;
+    site->function = function_of(sites, site->probe.pc);
+    site->signature = pyprobe__signature_find(sites->signatures, sites->signature_count, site->probe.provider,
+                                              site->probe.name);
+    return 1;
+}
+
+void pyprobe__sites_close(struct pyprobe__sites *sites)
 {
     if (!sites)
         return;
-    free(sites->sites);
+    free(sites->pcs);
+    free(sites->functions);
     free(sites->signatures);
-    *sites = (struct pyprobe_sites){0};
+    *sites = (struct pyprobe__sites){0};
 }

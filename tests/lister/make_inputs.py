@@ -16,8 +16,7 @@ usage: make_inputs.py DIR
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import elfgen  # noqa: E402
+import elfgen
 
 
 def signatures():

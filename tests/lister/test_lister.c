@@ -1,6 +1,8 @@
 /*
- * Unit tests of the lister's library code (src/lister) and of what it added
- * to the ELF reader (notes of any section, functions of many addresses).
+ * Unit tests of the lister's library code (src/lister): filters, argument
+ * descriptions and types, probe sites with their functions, processes; and
+ * of the reader's parts only the lister uses (notes of any section,
+ * functions of many addresses).
  *
  *   test_lister INPUTS [LIBRARY]
  *
@@ -9,6 +11,8 @@
  * libpyprobe.so, whose sites, functions and argument types are checked.
  */
 #define _GNU_SOURCE /* memfd_create, unshare */
+#include "elf_symbols.h"
+#include "lister_args.h"
 #include "lister_filter.h"
 #include "lister_proc.h"
 #include "lister_signatures.h"
@@ -33,124 +37,137 @@
 static const char *inputs;
 static const char *library;
 
-static struct pyprobe_elf *open_input(const char *name)
+static struct pyprobe__elf *open_input(const char *name)
 {
     char path[PATH_MAX];
-    struct pyprobe_elf *elf;
+    struct pyprobe__elf *elf;
 
     snprintf(path, sizeof path, "%s/%s", inputs, name);
-    ck_assert_msg(pyprobe_elf_open_path(path, &elf) == 0, "cannot open %s", path);
+    ck_assert_msg(pyprobe__elf_open_path(path, &elf) == 0, "cannot open %s", path);
     return elf;
+}
+
+/* Every site of the file, as a lister reads them: *sites is open (close
+ * it), and the sites are in site[]. */
+static void read_sites(struct pyprobe__elf *elf, struct pyprobe__sites *sites, struct pyprobe__site *site,
+                       size_t max)
+{
+    size_t count = 0;
+
+    ck_assert_int_eq(pyprobe__sites_open(elf, sites), 0);
+    while (count < max && pyprobe__sites_next(sites, &site[count]) > 0)
+        count++;
+    ck_assert_uint_eq(count, sites->count);
 }
 
 /* ==== filters ==== */
 
-static struct pyprobe_probe_id entry_in(int pid)
+static struct pyprobe__probe_id entry_in(int pid)
 {
-    return (struct pyprobe_probe_id){.provider = "python", .pid = pid, .module = "libpyprobe.so.1",
+    return (struct pyprobe__probe_id){.provider = "python", .pid = pid, .module = "libpyprobe.so.1",
                                      .path = "/usr/lib/libpyprobe.so.1", .function = "pyprobe_fire_function_entry",
                                      .name = "function__entry", .d_name = "function-entry"};
 }
 
-static bool matches(const char *description, enum pyprobe_field last, const struct pyprobe_probe_id *id)
+static bool matches(const char *description, enum pyprobe__field last, const struct pyprobe__probe_id *id)
 {
-    struct pyprobe_filter filter;
+    struct pyprobe__filter filter;
     bool result;
 
-    ck_assert_int_eq(pyprobe_filter_parse(description, last, &filter), 0);
-    result = pyprobe_filter_match(&filter, id);
-    pyprobe_filter_free(&filter);
+    ck_assert_int_eq(pyprobe__filter_parse(description, last, &filter), 0);
+    result = pyprobe__filter_match(&filter, id);
+    pyprobe__filter_free(&filter);
     return result;
 }
 
 START_TEST(descriptions_fill_from_the_right)
 {
-    struct pyprobe_filter filter;
+    struct pyprobe__filter filter;
 
-    ck_assert_int_eq(pyprobe_filter_parse("a:b", PYPROBE_FIELD_NAME, &filter), 0);
-    ck_assert_ptr_null(filter.fields[PYPROBE_FIELD_PROVIDER]);
-    ck_assert_ptr_null(filter.fields[PYPROBE_FIELD_MODULE]);
-    ck_assert_str_eq(filter.fields[PYPROBE_FIELD_FUNCTION], "a");
-    ck_assert_str_eq(filter.fields[PYPROBE_FIELD_NAME], "b");
-    pyprobe_filter_free(&filter);
-    ck_assert_int_eq(pyprobe_filter_parse("p::", PYPROBE_FIELD_FUNCTION, &filter), 0);
-    ck_assert_str_eq(filter.fields[PYPROBE_FIELD_PROVIDER], "p");
-    ck_assert_ptr_null(filter.fields[PYPROBE_FIELD_MODULE]);
-    ck_assert_ptr_null(filter.fields[PYPROBE_FIELD_FUNCTION]);
-    pyprobe_filter_free(&filter);
+    ck_assert_int_eq(pyprobe__filter_parse("a:b", PYPROBE__FIELD_NAME, &filter), 0);
+    ck_assert_ptr_null(filter.fields[PYPROBE__FIELD_PROVIDER]);
+    ck_assert_ptr_null(filter.fields[PYPROBE__FIELD_MODULE]);
+    ck_assert_str_eq(filter.fields[PYPROBE__FIELD_FUNCTION], "a");
+    ck_assert_str_eq(filter.fields[PYPROBE__FIELD_NAME], "b");
+    pyprobe__filter_free(&filter);
+    ck_assert_int_eq(pyprobe__filter_parse("p::", PYPROBE__FIELD_FUNCTION, &filter), 0);
+    ck_assert_str_eq(filter.fields[PYPROBE__FIELD_PROVIDER], "p");
+    ck_assert_ptr_null(filter.fields[PYPROBE__FIELD_MODULE]);
+    ck_assert_ptr_null(filter.fields[PYPROBE__FIELD_FUNCTION]);
+    pyprobe__filter_free(&filter);
 }
 END_TEST
 
 START_TEST(too_many_fields_are_refused)
 {
-    struct pyprobe_filter filter;
+    struct pyprobe__filter filter;
 
-    ck_assert_int_eq(pyprobe_filter_parse("a:b:c:d:e", PYPROBE_FIELD_NAME, &filter), -EINVAL);
-    ck_assert_int_eq(pyprobe_filter_parse("a:b", PYPROBE_FIELD_PROVIDER, &filter), -EINVAL);
-    ck_assert_int_eq(pyprobe_filter_parse("a:b:c", PYPROBE_FIELD_MODULE, &filter), -EINVAL);
-    ck_assert_int_eq(pyprobe_filter_parse("a:b:c:d", PYPROBE_FIELD_FUNCTION, &filter), -EINVAL);
-    ck_assert_int_eq(pyprobe_filter_parse("a:b:c:d", PYPROBE_FIELD_NAME, &filter), 0);
-    pyprobe_filter_free(&filter);
+    ck_assert_int_eq(pyprobe__filter_parse("a:b:c:d:e", PYPROBE__FIELD_NAME, &filter), -EINVAL);
+    ck_assert_int_eq(pyprobe__filter_parse("a:b", PYPROBE__FIELD_PROVIDER, &filter), -EINVAL);
+    ck_assert_int_eq(pyprobe__filter_parse("a:b:c", PYPROBE__FIELD_MODULE, &filter), -EINVAL);
+    ck_assert_int_eq(pyprobe__filter_parse("a:b:c:d", PYPROBE__FIELD_FUNCTION, &filter), -EINVAL);
+    ck_assert_int_eq(pyprobe__filter_parse("a:b:c:d", PYPROBE__FIELD_NAME, &filter), 0);
+    pyprobe__filter_free(&filter);
 }
 END_TEST
 
 START_TEST(names_match_in_both_forms)
 {
-    struct pyprobe_probe_id id = entry_in(0);
+    struct pyprobe__probe_id id = entry_in(0);
 
-    ck_assert(matches("function-entry", PYPROBE_FIELD_NAME, &id));
-    ck_assert(matches("function__entry", PYPROBE_FIELD_NAME, &id));
-    ck_assert(matches("function-*", PYPROBE_FIELD_NAME, &id));
-    ck_assert(!matches("function-return", PYPROBE_FIELD_NAME, &id));
+    ck_assert(matches("function-entry", PYPROBE__FIELD_NAME, &id));
+    ck_assert(matches("function__entry", PYPROBE__FIELD_NAME, &id));
+    ck_assert(matches("function-*", PYPROBE__FIELD_NAME, &id));
+    ck_assert(!matches("function-return", PYPROBE__FIELD_NAME, &id));
 }
 END_TEST
 
 START_TEST(providers_match_with_and_without_pid)
 {
-    struct pyprobe_probe_id id = entry_in(4242), file = entry_in(0);
+    struct pyprobe__probe_id id = entry_in(4242), file = entry_in(0);
 
-    ck_assert(matches("python", PYPROBE_FIELD_PROVIDER, &id));
-    ck_assert(matches("python4242", PYPROBE_FIELD_PROVIDER, &id));
-    ck_assert(matches("python42*", PYPROBE_FIELD_PROVIDER, &id));
-    ck_assert(!matches("python4243", PYPROBE_FIELD_PROVIDER, &id));
-    ck_assert(!matches("python4242", PYPROBE_FIELD_PROVIDER, &file));
+    ck_assert(matches("python", PYPROBE__FIELD_PROVIDER, &id));
+    ck_assert(matches("python4242", PYPROBE__FIELD_PROVIDER, &id));
+    ck_assert(matches("python42*", PYPROBE__FIELD_PROVIDER, &id));
+    ck_assert(!matches("python4243", PYPROBE__FIELD_PROVIDER, &id));
+    ck_assert(!matches("python4242", PYPROBE__FIELD_PROVIDER, &file));
 }
 END_TEST
 
 START_TEST(modules_match_by_name_or_path)
 {
-    struct pyprobe_probe_id id = entry_in(0);
+    struct pyprobe__probe_id id = entry_in(0);
 
-    ck_assert(matches("libpyprobe.so*", PYPROBE_FIELD_MODULE, &id));
-    ck_assert(matches("python:libpyprobe.so.1", PYPROBE_FIELD_MODULE, &id));
-    ck_assert(matches("/usr/lib/*", PYPROBE_FIELD_MODULE, &id));
-    ck_assert(!matches("libpyprobe", PYPROBE_FIELD_MODULE, &id));
-    ck_assert(!matches("mylang:libpyprobe.so.1", PYPROBE_FIELD_MODULE, &id));
+    ck_assert(matches("libpyprobe.so*", PYPROBE__FIELD_MODULE, &id));
+    ck_assert(matches("python:libpyprobe.so.1", PYPROBE__FIELD_MODULE, &id));
+    ck_assert(matches("/usr/lib/*", PYPROBE__FIELD_MODULE, &id));
+    ck_assert(!matches("libpyprobe", PYPROBE__FIELD_MODULE, &id));
+    ck_assert(!matches("mylang:libpyprobe.so.1", PYPROBE__FIELD_MODULE, &id));
 }
 END_TEST
 
 START_TEST(an_unknown_function_is_empty)
 {
-    struct pyprobe_probe_id id = entry_in(0);
+    struct pyprobe__probe_id id = entry_in(0);
 
     id.function = "";
-    ck_assert(matches("*", PYPROBE_FIELD_FUNCTION, &id));
-    ck_assert(!matches("pyprobe_*", PYPROBE_FIELD_FUNCTION, &id));
+    ck_assert(matches("*", PYPROBE__FIELD_FUNCTION, &id));
+    ck_assert(!matches("pyprobe_*", PYPROBE__FIELD_FUNCTION, &id));
 }
 END_TEST
 
 START_TEST(any_filter_lists_a_probe)
 {
-    struct pyprobe_filter filters[2] = {{0}};
-    struct pyprobe_probe_id id = entry_in(0);
+    struct pyprobe__filter filters[2] = {{0}};
+    struct pyprobe__probe_id id = entry_in(0);
 
-    ck_assert(pyprobe_filters_match(filters, 0, &id));
-    ck_assert_int_eq(pyprobe_filter_parse("gc-start", PYPROBE_FIELD_NAME, &filters[0]), 0);
-    ck_assert_int_eq(pyprobe_filter_parse("pyprobe_fire_*", PYPROBE_FIELD_FUNCTION, &filters[1]), 0);
-    ck_assert(!pyprobe_filters_match(filters, 1, &id));
-    ck_assert(pyprobe_filters_match(filters, 2, &id));
-    pyprobe_filter_free(&filters[0]);
-    pyprobe_filter_free(&filters[1]);
+    ck_assert(pyprobe__filters_match(filters, 0, &id));
+    ck_assert_int_eq(pyprobe__filter_parse("gc-start", PYPROBE__FIELD_NAME, &filters[0]), 0);
+    ck_assert_int_eq(pyprobe__filter_parse("pyprobe_fire_*", PYPROBE__FIELD_FUNCTION, &filters[1]), 0);
+    ck_assert(!pyprobe__filters_match(filters, 1, &id));
+    ck_assert(pyprobe__filters_match(filters, 2, &id));
+    pyprobe__filter_free(&filters[0]);
+    pyprobe__filter_free(&filters[1]);
 }
 END_TEST
 
@@ -161,7 +178,7 @@ START_TEST(d_names)
     char out[32];
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        pyprobe_d_name(cases[i][0], out);
+        pyprobe__d_name(cases[i][0], out);
         ck_assert_str_eq(out, cases[i][1]);
     }
 }
@@ -173,15 +190,15 @@ END_TEST
 
 START_TEST(signatures_decode)
 {
-    struct pyprobe_signature sig;
+    struct pyprobe__signature sig;
 
-    ck_assert_int_eq(pyprobe_signature_parse(DESC("python\0line\0const char *\0const char *\0int"), &sig), 0);
+    ck_assert_int_eq(pyprobe__signature_parse(DESC("python\0line\0const char *\0const char *\0int"), &sig), 0);
     ck_assert_str_eq(sig.provider, "python");
     ck_assert_str_eq(sig.name, "line");
     ck_assert_uint_eq(sig.argc, 3);
     ck_assert_str_eq(sig.types[0], "const char *");
     ck_assert_str_eq(sig.types[2], "int");
-    ck_assert_int_eq(pyprobe_signature_parse(DESC("mylang\0done"), &sig), 0);
+    ck_assert_int_eq(pyprobe__signature_parse(DESC("mylang\0done"), &sig), 0);
     ck_assert_uint_eq(sig.argc, 0);
 }
 END_TEST
@@ -190,37 +207,38 @@ START_TEST(malformed_signatures_are_refused)
 {
     static const char twelve[] = "p\0n\0a\0a\0a\0a\0a\0a\0a\0a\0a\0a\0a\0a";
     static const char thirteen[] = "p\0n\0a\0a\0a\0a\0a\0a\0a\0a\0a\0a\0a\0a\0a";
-    struct pyprobe_signature sig;
+    struct pyprobe__signature sig;
 
-    ck_assert_int_eq(pyprobe_signature_parse((const unsigned char *)"", 0, &sig), -EBADMSG);
-    ck_assert_int_eq(pyprobe_signature_parse((const unsigned char *)"python\0line", 11, &sig), -EBADMSG);
-    ck_assert_int_eq(pyprobe_signature_parse(DESC("python"), &sig), -EBADMSG);
-    ck_assert_int_eq(pyprobe_signature_parse(DESC("python\0"), &sig), -EBADMSG);
-    ck_assert_int_eq(pyprobe_signature_parse(DESC("\0line"), &sig), -EBADMSG);
-    ck_assert_int_eq(pyprobe_signature_parse(DESC("python\0line\0\0int"), &sig), -EBADMSG);
-    ck_assert_int_eq(pyprobe_signature_parse(DESC(twelve), &sig), 0);
+    ck_assert_int_eq(pyprobe__signature_parse((const unsigned char *)"", 0, &sig), -EBADMSG);
+    ck_assert_int_eq(pyprobe__signature_parse((const unsigned char *)"python\0line", 11, &sig), -EBADMSG);
+    ck_assert_int_eq(pyprobe__signature_parse(DESC("python"), &sig), -EBADMSG);
+    ck_assert_int_eq(pyprobe__signature_parse(DESC("python\0"), &sig), -EBADMSG);
+    ck_assert_int_eq(pyprobe__signature_parse(DESC("\0line"), &sig), -EBADMSG);
+    ck_assert_int_eq(pyprobe__signature_parse(DESC("python\0line\0\0int"), &sig), -EBADMSG);
+    ck_assert_int_eq(pyprobe__signature_parse(DESC(twelve), &sig), 0);
     ck_assert_uint_eq(sig.argc, 12);
-    ck_assert_int_eq(pyprobe_signature_parse(DESC(thirteen), &sig), -EBADMSG);
+    ck_assert_int_eq(pyprobe__signature_parse(DESC(thirteen), &sig), -EBADMSG);
 }
 END_TEST
 
 START_TEST(sites_carry_their_signatures)
 {
-    struct pyprobe_elf *elf = open_input("signatures.so");
-    struct pyprobe_sites sites;
+    struct pyprobe__elf *elf = open_input("signatures.so");
+    struct pyprobe__sites sites;
+    struct pyprobe__site site[16];
 
-    ck_assert_int_eq(pyprobe_sites_read(elf, &sites), 0);
+    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
     ck_assert_uint_eq(sites.count, 3);
     ck_assert_uint_eq(sites.signature_count, 2);
     ck_assert_uint_eq(sites.malformed_signatures, 1);
-    ck_assert_ptr_nonnull(sites.sites[0].signature);
-    ck_assert_uint_eq(sites.sites[0].signature->argc, 3);
-    ck_assert_str_eq(sites.sites[0].signature->types[1], "const char *");
-    ck_assert_ptr_nonnull(sites.sites[1].signature);
-    ck_assert_str_eq(sites.sites[1].signature->types[0], "long");
-    ck_assert_ptr_null(sites.sites[2].signature);
-    pyprobe_sites_free(&sites);
-    pyprobe_elf_close(elf);
+    ck_assert_ptr_nonnull(site[0].signature);
+    ck_assert_uint_eq(site[0].signature->argc, 3);
+    ck_assert_str_eq(site[0].signature->types[1], "const char *");
+    ck_assert_ptr_nonnull(site[1].signature);
+    ck_assert_str_eq(site[1].signature->types[0], "long");
+    ck_assert_ptr_null(site[2].signature);
+    pyprobe__sites_close(&sites);
+    pyprobe__elf_close(elf);
 }
 END_TEST
 
@@ -232,70 +250,89 @@ START_TEST(functions_of_many_addresses)
      * nothing (a zero-size symbol), a symbol whose name is past .strtab,
      * f2 again. */
     static const char *const want[] = {"f1", "f2", NULL, NULL, "f2"};
-    struct pyprobe_elf *elf = open_input(_i == 0 ? "functions64.so" : "functions32.so");
-    struct pyprobe_sites sites;
+    struct pyprobe__elf *elf = open_input(_i == 0 ? "functions64.so" : "functions32.so");
+    struct pyprobe__sites sites;
+    struct pyprobe__site site[16];
     const char *name;
 
-    ck_assert_int_eq(pyprobe_sites_read(elf, &sites), 0);
+    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
     ck_assert_uint_eq(sites.count, 5);
     for (size_t i = 0; i < 5; i++) {
         if (want[i])
-            ck_assert_str_eq(sites.sites[i].function, want[i]);
+            ck_assert_str_eq(site[i].function, want[i]);
         else
-            ck_assert_ptr_null(sites.sites[i].function);
+            ck_assert_ptr_null(site[i].function);
     }
-    ck_assert_int_eq(pyprobe_elf_function_at(elf, 0x1020, &name), 0);
+    ck_assert_int_eq(pyprobe__elf_function_at(elf, 0x1020, &name), 0);
     ck_assert_str_eq(name, "f2");
-    ck_assert_int_eq(pyprobe_elf_function_at(elf, 0x1030, &name), -ENOENT);
-    pyprobe_sites_free(&sites);
-    pyprobe_elf_close(elf);
+    ck_assert_int_eq(pyprobe__elf_function_at(elf, 0x1030, &name), -ENOENT);
+    pyprobe__sites_close(&sites);
+    pyprobe__elf_close(elf);
+}
+END_TEST
+
+/* Addresses as far apart as can be (the lookup's index spans them all),
+ * and addresses out of order, which the lookup refuses. */
+START_TEST(functions_of_addresses_far_apart)
+{
+    static const uint64_t far_apart[] = {0x1008, UINT64_MAX}, unsorted[] = {UINT64_MAX, 0x1008};
+    struct pyprobe__elf *elf = open_input("functions64.so");
+    const char *names[2];
+
+    ck_assert_int_eq(pyprobe__elf_functions_at(elf, far_apart, 2, names), 0);
+    ck_assert_str_eq(names[0], "f1");
+    ck_assert_ptr_null(names[1]);
+    ck_assert_int_eq(pyprobe__elf_functions_at(elf, unsorted, 2, names), -EINVAL);
+    pyprobe__elf_close(elf);
 }
 END_TEST
 
 START_TEST(malformed_notes_are_counted_and_skipped)
 {
-    struct pyprobe_elf *elf = open_input("broken.so");
-    struct pyprobe_sites sites;
+    struct pyprobe__elf *elf = open_input("broken.so");
+    struct pyprobe__sites sites;
+    struct pyprobe__site site[16];
 
-    ck_assert_int_eq(pyprobe_sites_read(elf, &sites), 0);
+    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
     ck_assert_uint_eq(sites.count, 2);
-    ck_assert_str_eq(sites.sites[0].probe.name, "good1");
-    ck_assert_str_eq(sites.sites[1].probe.name, "good2");
+    ck_assert_str_eq(site[0].probe.name, "good1");
+    ck_assert_str_eq(site[1].probe.name, "good2");
     ck_assert_uint_eq(sites.malformed, 1);
     ck_assert(sites.cut_short);
-    pyprobe_sites_free(&sites);
-    pyprobe_elf_close(elf);
+    pyprobe__sites_close(&sites);
+    pyprobe__elf_close(elf);
 }
 END_TEST
 
 START_TEST(a_symbol_table_past_the_end_names_nothing)
 {
-    struct pyprobe_elf *elf = open_input("symtab-cut.so");
-    struct pyprobe_sites sites;
+    struct pyprobe__elf *elf = open_input("symtab-cut.so");
+    struct pyprobe__sites sites;
+    struct pyprobe__site site[16];
 
-    ck_assert_int_eq(pyprobe_sites_read(elf, &sites), 0);
+    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
     ck_assert_uint_eq(sites.count, 1);
-    ck_assert_ptr_null(sites.sites[0].function);
-    pyprobe_sites_free(&sites);
-    pyprobe_elf_close(elf);
+    ck_assert_ptr_null(site[0].function);
+    pyprobe__sites_close(&sites);
+    pyprobe__elf_close(elf);
 }
 END_TEST
 
 START_TEST(notes_of_any_section)
 {
-    struct pyprobe_elf *elf = open_input("signatures.so");
-    struct pyprobe_elf_note_iter it;
-    struct pyprobe_elf_note note;
+    struct pyprobe__elf *elf = open_input("signatures.so");
+    struct pyprobe__elf_note_iter it;
+    struct pyprobe__elf_note note;
     int owners[2] = {0, 0};
 
-    pyprobe_elf_notes_begin(elf, ".note.pyprobe", &it);
-    while (pyprobe_elf_notes_next(&it, &note) > 0)
-        owners[pyprobe_elf_note_is(&note, "pyprobe", 1)]++;
+    pyprobe__elf_notes_begin(elf, ".note.pyprobe", &it);
+    while (pyprobe__elf_notes_next(&it, &note) > 0)
+        owners[pyprobe__elf_note_is(&note, "pyprobe", 1)]++;
     ck_assert_int_eq(owners[1], 3);
     ck_assert_int_eq(owners[0], 1);
-    pyprobe_elf_notes_begin(elf, ".note.none", &it);
-    ck_assert_int_eq(pyprobe_elf_notes_next(&it, &note), 0);
-    pyprobe_elf_close(elf);
+    pyprobe__elf_notes_begin(elf, ".note.none", &it);
+    ck_assert_int_eq(pyprobe__elf_notes_next(&it, &note), 0);
+    pyprobe__elf_close(elf);
 }
 END_TEST
 
@@ -303,16 +340,17 @@ END_TEST
  * types (the signature note the build adds). */
 START_TEST(the_library_records_its_types)
 {
-    struct pyprobe_elf *elf;
-    struct pyprobe_sites sites;
+    struct pyprobe__elf *elf;
+    struct pyprobe__sites sites;
+    struct pyprobe__site all[16];
     size_t seen = 0;
 
-    ck_assert_int_eq(pyprobe_elf_open_path(library, &elf), 0);
-    ck_assert_int_eq(pyprobe_sites_read(elf, &sites), 0);
+    ck_assert_int_eq(pyprobe__elf_open_path(library, &elf), 0);
+    read_sites(elf, &sites, all, sizeof all / sizeof all[0]);
     ck_assert_uint_eq(sites.count, 12);
     ck_assert_uint_eq(sites.signature_count, 12);
     for (size_t i = 0; i < sites.count; i++) {
-        const struct pyprobe_site *site = &sites.sites[i];
+        const struct pyprobe__site *site = &all[i];
 
         ck_assert_ptr_nonnull(site->function);
         ck_assert(strncmp(site->function, "pyprobe_fire_", 13) == 0);
@@ -329,8 +367,92 @@ START_TEST(the_library_records_its_types)
         }
     }
     ck_assert_uint_eq(seen, 2);
-    pyprobe_sites_free(&sites);
-    pyprobe_elf_close(elf);
+    pyprobe__sites_close(&sites);
+    pyprobe__elf_close(elf);
+}
+END_TEST
+
+/* ==== argument descriptions ==== */
+
+struct arg_case {
+    unsigned size;
+    bool is_signed, is_float;
+    const char *operand;
+};
+
+static void check_args(const char *desc, const struct arg_case *want, int count)
+{
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
+
+    ck_assert_int_eq(pyprobe__parse_args(desc, args), count);
+    for (int i = 0; i < count; i++) {
+        ck_assert_uint_eq(args[i].size, want[i].size);
+        ck_assert_int_eq(args[i].is_signed, want[i].is_signed);
+        ck_assert_int_eq(args[i].is_float, want[i].is_float);
+        ck_assert_uint_eq(args[i].operand_length, strlen(want[i].operand));
+        ck_assert_mem_eq(args[i].operand, want[i].operand, args[i].operand_length);
+    }
+}
+
+START_TEST(parses_register_memory_constant_and_float_operands)
+{
+    static const struct arg_case want[] = {
+        {8, false, false, "%rdi"}, {4, true, false, "%edx"}, {8, true, false, "%rax"},
+        {8, false, false, "-16(%rbp)"}, {4, true, false, "$5"}, {8, false, true, "%xmm0"},
+    };
+
+    check_args("8@%rdi -4@%edx -8@%rax 8@-16(%rbp) -4@$5 8f@%xmm0", want, 6);
+}
+END_TEST
+
+START_TEST(parses_bracketed_operands_with_spaces)
+{
+    static const struct arg_case want[] = {{4, true, false, "[sp, 12]"}, {8, false, false, "x0"}};
+
+    check_args("-4@[sp, 12] 8@x0", want, 2);
+}
+END_TEST
+
+START_TEST(empty_description_has_no_arguments)
+{
+    check_args("", NULL, 0);
+    check_args("  ", NULL, 0);
+}
+END_TEST
+
+/* `count` times "8@%rdi", space-separated. */
+static const char *repeated_args(char *buf, size_t size, int count)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < count; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s8@%%rdi", i ? " " : "");
+    ck_assert_uint_lt(used, size);
+    return buf;
+}
+
+START_TEST(twelve_arguments_parse_and_thirteen_do_not)
+{
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
+    char buf[256];
+
+    ck_assert_int_eq(pyprobe__parse_args(repeated_args(buf, sizeof buf, 12), args), 12);
+    ck_assert_int_eq(pyprobe__parse_args(repeated_args(buf, sizeof buf, 13), args), -EINVAL);
+}
+END_TEST
+
+static const char *const bad_descriptions[] = {
+    "8", "8@", "@%rdi", "3@%rdi", "x@%rdi", "8g@%rdi", "--8@%rdi", "+8@%rdi", "-@%rdi",
+    "8 @%rdi", "8@%rdi-4@%edx", "8@[sp, 12", "99999999999999999999@%rdi", "8@%rdi 4",
+};
+
+START_TEST(malformed_description_is_invalid)
+{
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
+
+    ck_assert_msg(pyprobe__parse_args(bad_descriptions[_i], args) == -EINVAL, "\"%s\" was accepted",
+                  bad_descriptions[_i]);
 }
 END_TEST
 
@@ -343,9 +465,9 @@ START_TEST(maps_lines)
     char anonymous[] = "7ffd1000-7ffd2000 rw-p 00000000 00:00 0 ";
     char bad[][40] = {"", "zzzz-1000 r--p 0 00:00 0", "1000-2000 r--p", "2000-1000 r--p 0 00:00 0 /x",
                       "1000 2000 r--p 0 00:00 0 /x"};
-    struct pyprobe_mapping m;
+    struct pyprobe__mapping m;
 
-    ck_assert_int_eq(pyprobe_maps_parse_line(normal, &m), 0);
+    ck_assert_int_eq(pyprobe__maps_parse_line(normal, &m), 0);
     ck_assert_uint_eq(m.start, 0x55d4c5e8f000);
     ck_assert_uint_eq(m.end, 0x55d4c5e91000);
     ck_assert_uint_eq(m.offset, 0x2000);
@@ -354,23 +476,23 @@ START_TEST(maps_lines)
     ck_assert_uint_eq(m.inode, 1835106);
     ck_assert_str_eq(m.perms, "r-xp");
     ck_assert_str_eq(m.path, "/usr/bin/cat");
-    ck_assert_int_eq(pyprobe_maps_parse_line(spaced, &m), 0);
+    ck_assert_int_eq(pyprobe__maps_parse_line(spaced, &m), 0);
     ck_assert_str_eq(m.path, "/memfd:my lib (deleted)");
-    ck_assert_int_eq(pyprobe_maps_parse_line(anonymous, &m), 0);
+    ck_assert_int_eq(pyprobe__maps_parse_line(anonymous, &m), 0);
     ck_assert_str_eq(m.path, "");
     ck_assert_uint_eq(m.inode, 0);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(pyprobe_maps_parse_line(bad[i], &m) == -EINVAL, "accepted %s", bad[i]);
+        ck_assert_msg(pyprobe__maps_parse_line(bad[i], &m) == -EINVAL, "accepted %s", bad[i]);
 }
 END_TEST
 
 START_TEST(processes_that_are_not_there)
 {
-    struct pyprobe_proc *proc;
+    struct pyprobe__proc *proc;
 
-    ck_assert_int_eq(pyprobe_proc_open(0, &proc), -EINVAL);
-    ck_assert_int_eq(pyprobe_proc_open(-1, &proc), -EINVAL);
-    ck_assert_int_eq(pyprobe_proc_open(INT_MAX, &proc), -ESRCH);
+    ck_assert_int_eq(pyprobe__proc_open(0, &proc), -EINVAL);
+    ck_assert_int_eq(pyprobe__proc_open(-1, &proc), -EINVAL);
+    ck_assert_int_eq(pyprobe__proc_open(INT_MAX, &proc), -ESRCH);
 }
 END_TEST
 
@@ -378,7 +500,7 @@ static volatile unsigned short marker = 0x5a17;
 
 START_TEST(this_process_reads_itself)
 {
-    struct pyprobe_proc *proc;
+    struct pyprobe__proc *proc;
     unsigned short value = 0;
     char exe[PATH_MAX];
     ssize_t length = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -386,15 +508,15 @@ START_TEST(this_process_reads_itself)
 
     ck_assert_int_gt(length, 0);
     exe[length] = '\0';
-    ck_assert_int_eq(pyprobe_proc_open(getpid(), &proc), 0);
-    ck_assert_int_eq(pyprobe_proc_pid(proc), getpid());
-    for (size_t i = 0; i < pyprobe_proc_object_count(proc); i++)
-        found |= strcmp(pyprobe_proc_object_path(proc, i), exe) == 0;
+    ck_assert_int_eq(pyprobe__proc_open(getpid(), &proc), 0);
+    ck_assert_int_eq(pyprobe__proc_pid(proc), getpid());
+    for (size_t i = 0; i < pyprobe__proc_object_count(proc); i++)
+        found |= strcmp(pyprobe__proc_object_path(proc, i), exe) == 0;
     ck_assert_msg(found, "%s is not among the objects", exe);
-    ck_assert_int_eq(pyprobe_proc_read(proc, (uintptr_t)&marker, &value, sizeof value), 0);
+    ck_assert_int_eq(pyprobe__proc_read(proc, (uintptr_t)&marker, &value, sizeof value), 0);
     ck_assert_uint_eq(value, 0x5a17);
-    ck_assert_int_eq(pyprobe_proc_read(proc, 8, &value, sizeof value), -EIO);
-    pyprobe_proc_close(proc);
+    ck_assert_int_eq(pyprobe__proc_read(proc, 8, &value, sizeof value), -EIO);
+    pyprobe__proc_close(proc);
 }
 END_TEST
 
@@ -501,10 +623,10 @@ static void stop_child(struct child *c)
 
 /* The index of the object the child mapped (its maps path names
  * pyprobe-lister-test; a memfd's name does too). */
-static size_t child_object(const struct pyprobe_proc *proc)
+static size_t child_object(const struct pyprobe__proc *proc)
 {
-    for (size_t i = 0; i < pyprobe_proc_object_count(proc); i++)
-        if (strstr(pyprobe_proc_object_path(proc, i), "pyprobe-lister-test"))
+    for (size_t i = 0; i < pyprobe__proc_object_count(proc); i++)
+        if (strstr(pyprobe__proc_object_path(proc, i), "pyprobe-lister-test"))
             return i;
     ck_abort_msg("the child's object is not in its maps");
     return 0;
@@ -513,17 +635,17 @@ static size_t child_object(const struct pyprobe_proc *proc)
 /* Each way of reaching the file, and what it should give. */
 static void check_ways(enum how how, const int want[3])
 {
-    static const unsigned methods[] = {PYPROBE_OPEN_MAP_FILES, PYPROBE_OPEN_ROOT, PYPROBE_OPEN_FD};
+    static const unsigned methods[] = {PYPROBE__OPEN_MAP_FILES, PYPROBE__OPEN_ROOT, PYPROBE__OPEN_FD};
     struct child c = {0};
-    struct pyprobe_proc *proc;
-    struct pyprobe_proc_object object;
+    struct pyprobe__proc *proc;
+    struct pyprobe__proc_object object;
     size_t index;
 
     start_child(how, &c);
-    ck_assert_int_eq(pyprobe_proc_open(c.pid, &proc), 0);
+    ck_assert_int_eq(pyprobe__proc_open(c.pid, &proc), 0);
     index = child_object(proc);
     for (int way = 0; way < 3; way++) {
-        int fd = pyprobe_proc_open_file(proc, index, methods[way]);
+        int fd = pyprobe__proc_open_file(proc, index, methods[way]);
 
         if (want[way] == 0)
             ck_assert_msg(fd >= 0, "way %d of %d: %s", way, how, strerror(-fd));
@@ -532,12 +654,12 @@ static void check_ways(enum how how, const int want[3])
         if (fd >= 0)
             close(fd);
     }
-    ck_assert_int_eq(pyprobe_proc_object_open(proc, index, PYPROBE_OPEN_ANY, &object), 0);
+    ck_assert_int_eq(pyprobe__proc_object_open(proc, index, PYPROBE__OPEN_ANY, &object), 0);
     /* A PIE's first segment is at 0: the bias is where it is mapped. */
     ck_assert_uint_eq(object.bias_count, 1);
     ck_assert_uint_eq(object.biases[0], c.start);
-    pyprobe_proc_object_close(&object);
-    pyprobe_proc_close(proc);
+    pyprobe__proc_object_close(&object);
+    pyprobe__proc_close(proc);
     stop_child(&c);
 }
 
@@ -570,6 +692,7 @@ static Suite *lister_suite(void)
     Suite *s = suite_create("lister");
     TCase *filters = tcase_create("filters"), *signatures = tcase_create("signatures");
     TCase *sites = tcase_create("sites"), *procs = tcase_create("processes");
+    TCase *args = tcase_create("args");
 
     tcase_add_test(filters, descriptions_fill_from_the_right);
     tcase_add_test(filters, too_many_fields_are_refused);
@@ -583,11 +706,18 @@ static Suite *lister_suite(void)
     tcase_add_test(signatures, malformed_signatures_are_refused);
     tcase_add_test(signatures, sites_carry_their_signatures);
     tcase_add_loop_test(sites, functions_of_many_addresses, 0, 2);
+    tcase_add_test(sites, functions_of_addresses_far_apart);
     tcase_add_test(sites, malformed_notes_are_counted_and_skipped);
     tcase_add_test(sites, a_symbol_table_past_the_end_names_nothing);
     tcase_add_test(sites, notes_of_any_section);
     if (library)
         tcase_add_test(sites, the_library_records_its_types);
+    tcase_add_test(args, parses_register_memory_constant_and_float_operands);
+    tcase_add_test(args, parses_bracketed_operands_with_spaces);
+    tcase_add_test(args, empty_description_has_no_arguments);
+    tcase_add_test(args, twelve_arguments_parse_and_thirteen_do_not);
+    tcase_add_loop_test(args, malformed_description_is_invalid, 0,
+                        (int)(sizeof bad_descriptions / sizeof bad_descriptions[0]));
     tcase_add_test(procs, maps_lines);
     tcase_add_test(procs, processes_that_are_not_there);
     tcase_add_test(procs, this_process_reads_itself);
@@ -604,6 +734,7 @@ static Suite *lister_suite(void)
     suite_add_tcase(s, filters);
     suite_add_tcase(s, signatures);
     suite_add_tcase(s, sites);
+    suite_add_tcase(s, args);
     suite_add_tcase(s, procs);
     return s;
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "elf_notes.h"
+#include "elf_symbols.h"
 #include "test_run.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -451,48 +452,48 @@ END_TEST
 
 /* ---- the generated object ---- */
 
-static struct pyprobe_elf *open_object(pyprobe_provider *provider)
+static struct pyprobe__elf *open_object(pyprobe_provider *provider)
 {
-    struct pyprobe_elf *elf = NULL;
-    int rc = pyprobe_elf_open_path(pyprobe_provider_path(provider), &elf);
+    struct pyprobe__elf *elf = NULL;
+    int rc = pyprobe__elf_open_path(pyprobe_provider_path(provider), &elf);
 
     ck_assert_msg(rc == 0, "cannot read %s: %d", pyprobe_provider_path(provider), rc);
     return elf;
 }
 
 /* The five bytes of the file at `address` (an allocated address). */
-static void read_at(struct pyprobe_elf *elf, const char *path, uint64_t address, unsigned char *out, size_t size)
+static void read_at(struct pyprobe__elf *elf, const char *path, uint64_t address, unsigned char *out, size_t size)
 {
-    struct pyprobe_elf_segment segment;
+    struct pyprobe__elf_segment segment;
     int fd = open(path, O_RDONLY);
 
-    ck_assert_int_eq(pyprobe_elf_segment_at(elf, address, &segment), 0);
+    ck_assert_int_eq(pyprobe__elf_segment_at(elf, address, &segment), 0);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(pread(fd, out, size, (off_t)(segment.offset + address - segment.address)), (ssize_t)size);
     close(fd);
 }
 
-static void check_site(struct pyprobe_elf *elf, pyprobe_provider *provider, const struct pyprobe_stapsdt_probe *p)
+static void check_site(struct pyprobe__elf *elf, pyprobe_provider *provider, const struct pyprobe__stapsdt_probe *p)
 {
     static const unsigned char nop5[] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
-    struct pyprobe_elf_section section;
-    struct pyprobe_elf_segment segment;
+    struct pyprobe__elf_section section;
+    struct pyprobe__elf_segment segment;
     unsigned char code[sizeof nop5];
     const char *function;
     char expected[160];
 
-    ck_assert_int_eq(pyprobe_elf_section_at(elf, p->pc, &section), 0);
+    ck_assert_int_eq(pyprobe__elf_section_at(elf, p->pc, &section), 0);
     ck_assert_str_eq(section.name, ".text");
     snprintf(expected, sizeof expected, "%s_%s_site", p->provider, p->name);
-    ck_assert_int_eq(pyprobe_elf_function_at(elf, p->pc, &function), 0);
+    ck_assert_int_eq(pyprobe__elf_function_at(elf, p->pc, &function), 0);
     ck_assert_str_eq(function, expected);
     read_at(elf, pyprobe_provider_path(provider), p->pc, code, sizeof code);
     ck_assert_mem_eq(code, nop5, sizeof nop5);
     /* The semaphore: in .probes, in a writable segment that is not code. */
     ck_assert_uint_ne(p->semaphore, 0);
-    ck_assert_int_eq(pyprobe_elf_section_at(elf, p->semaphore, &section), 0);
+    ck_assert_int_eq(pyprobe__elf_section_at(elf, p->semaphore, &section), 0);
     ck_assert_str_eq(section.name, ".probes");
-    ck_assert_int_eq(pyprobe_elf_segment_at(elf, p->semaphore, &segment), 0);
+    ck_assert_int_eq(pyprobe__elf_segment_at(elf, p->semaphore, &segment), 0);
     ck_assert_uint_eq(segment.flags & (PF_W | PF_X), PF_W);
 }
 
@@ -512,10 +513,10 @@ START_TEST(object_has_sites_notes_and_semaphores)
         {"none", ""},
     };
     pyprobe_provider *provider = new_provider("objcheck");
-    struct pyprobe_stapsdt_probe probe;
-    struct pyprobe_stapsdt_iter it;
-    struct pyprobe_elf_section base;
-    struct pyprobe_elf *elf;
+    struct pyprobe__stapsdt_probe probe;
+    struct pyprobe__stapsdt_iter it;
+    struct pyprobe__elf_section base;
+    struct pyprobe__elf *elf;
     size_t seen = 0;
     int rc;
 
@@ -524,11 +525,11 @@ START_TEST(object_has_sites_notes_and_semaphores)
     add(provider, "none", NULL, 0);
     load(provider);
     elf = open_object(provider);
-    ck_assert_int_eq(pyprobe_elf_section_by_name(elf, ".stapsdt.base", &base), 0);
+    ck_assert_int_eq(pyprobe__elf_section_by_name(elf, ".stapsdt.base", &base), 0);
     ck_assert_uint_eq(base.size, 1);
     ck_assert(base.flags & SHF_ALLOC);
-    pyprobe_stapsdt_begin(elf, &it);
-    while ((rc = pyprobe_stapsdt_next(&it, &probe)) > 0) {
+    pyprobe__stapsdt_begin(elf, &it);
+    while ((rc = pyprobe__stapsdt_next(&it, &probe)) > 0) {
         ck_assert_uint_lt(seen, COUNT(expected));
         ck_assert_str_eq(probe.provider, "objcheck");
         ck_assert_str_eq(probe.name, expected[seen].name);
@@ -539,7 +540,7 @@ START_TEST(object_has_sites_notes_and_semaphores)
     }
     ck_assert_int_eq(rc, 0);
     ck_assert_uint_eq(seen, COUNT(expected));
-    pyprobe_elf_close(elf);
+    pyprobe__elf_close(elf);
     pyprobe_provider_destroy(provider);
 }
 END_TEST
@@ -549,25 +550,25 @@ START_TEST(object_records_argument_types)
     const char *expected[] = {"objtypes", "all", "int8_t", "uint8_t", "int16_t", "uint16_t", "int32_t",
                               "uint32_t", "int64_t", "uint64_t", "const char *", "void *"};
     pyprobe_provider *provider = new_provider("objtypes");
-    struct pyprobe_elf_note_iter it;
-    struct pyprobe_elf_note note;
-    struct pyprobe_elf *elf;
+    struct pyprobe__elf_note_iter it;
+    struct pyprobe__elf_note note;
+    struct pyprobe__elf *elf;
     size_t offset = 0;
 
     add(provider, "all", every_type, COUNT(every_type));
     load(provider);
     elf = open_object(provider);
-    pyprobe_elf_notes_begin(elf, ".note.pyprobe", &it);
-    ck_assert_int_eq(pyprobe_elf_notes_next(&it, &note), 1);
-    ck_assert(pyprobe_elf_note_is(&note, "pyprobe", 1));
+    pyprobe__elf_notes_begin(elf, ".note.pyprobe", &it);
+    ck_assert_int_eq(pyprobe__elf_notes_next(&it, &note), 1);
+    ck_assert(pyprobe__elf_note_is(&note, "pyprobe", 1));
     for (size_t i = 0; i < COUNT(expected); i++) {
         ck_assert_uint_lt(offset, note.desc_size);
         ck_assert_str_eq((const char *)note.desc + offset, expected[i]);
         offset += strlen(expected[i]) + 1;
     }
     ck_assert_uint_eq(offset, note.desc_size);
-    ck_assert_int_eq(pyprobe_elf_notes_next(&it, &note), 0);
-    pyprobe_elf_close(elf);
+    ck_assert_int_eq(pyprobe__elf_notes_next(&it, &note), 0);
+    pyprobe__elf_close(elf);
     pyprobe_provider_destroy(provider);
 }
 END_TEST

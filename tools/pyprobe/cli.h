@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lister_args.h"
 #include "lister_filter.h"
 #include "lister_sites.h"
 
@@ -18,7 +19,7 @@ enum { CLI_OK = 0, CLI_NOTHING_LISTED = 1, CLI_USAGE = 2 };
 
 struct cli_options {
     bool list, verbose, json, raw_names;
-    struct pyprobe_filter *filters;
+    struct pyprobe__filter *filters;
     size_t filter_count;
     int *pids;
     size_t pid_count;
@@ -35,7 +36,7 @@ void cli_free_options(struct cli_options *opts);
 /* One row of the listing: a probe site where it is. */
 struct cli_row {
     unsigned id;
-    const struct pyprobe_site *site;
+    const struct pyprobe__site *site;
     const char *name;           /* as shown: D form, or the note's with --raw-names */
     const char *module;         /* base name */
     const char *path;
@@ -67,7 +68,7 @@ void cli_json_free(struct cli_output *out);
 void cli_say(const char *target, const char *message);
 
 /* What the row's arguments and types look like, shared by both outputs. */
-const char *cli_arg_kind(const struct pyprobe_arg *arg); /* "signed", "unsigned", "float" */
+const char *cli_arg_kind(const struct pyprobe__arg *arg); /* "signed", "unsigned", "float" */
 
 /* Lists every target of `opts`: the exit status. */
 int cli_list(const struct cli_options *opts, struct cli_output *out);

@@ -85,10 +85,10 @@ static void put_number_or_null(FILE *stream, const char *key, bool known, uint64
         fputs("null", stream);
 }
 
-static void put_arguments(FILE *stream, const struct pyprobe_stapsdt_probe *probe)
+static void put_arguments(FILE *stream, const struct pyprobe__stapsdt_probe *probe)
 {
-    struct pyprobe_arg args[PYPROBE_MAX_ARGS];
-    int count = pyprobe_parse_args(probe->args, args);
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
+    int count = pyprobe__parse_args(probe->args, args);
 
     put_string_or_null(stream, "arguments_text", probe->args);
     put_key(stream, "arguments");
@@ -109,7 +109,7 @@ static void put_arguments(FILE *stream, const struct pyprobe_stapsdt_probe *prob
     putc(']', stream);
 }
 
-static void put_types(FILE *stream, const struct pyprobe_signature *signature)
+static void put_types(FILE *stream, const struct pyprobe__signature *signature)
 {
     put_key(stream, "types");
     if (!signature) {
@@ -144,7 +144,7 @@ static void json_begin(struct cli_output *out)
 static void json_row(struct cli_output *out, const struct cli_row *row)
 {
     struct json_state *state = out->state;
-    const struct pyprobe_stapsdt_probe *probe = &row->site->probe;
+    const struct pyprobe__stapsdt_probe *probe = &row->site->probe;
     FILE *stream = out->stream;
 
     fprintf(stream, "%s\n  {\"id\": %u", state->rows++ ? "," : "", row->id);

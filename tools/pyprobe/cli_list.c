@@ -6,14 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "lister_proc.h"
 
 /* One object being listed: a file, or an object mapped in a process. */
 struct target_object {
     const char *target;         /* for messages: "FILE" or "pid N" */
     const char *path;
-    const struct pyprobe_elf *elf;
-    const struct pyprobe_proc *proc;        /* NULL for a file */
+    struct pyprobe__elf *elf;   /* not const: it keeps the function names read */
+    const struct pyprobe__proc *proc;        /* NULL for a file */
     const uint64_t *biases;
     size_t bias_count;
 };
@@ -23,6 +24,8 @@ struct walk {
     struct cli_output *out;
     unsigned next_id;
     size_t listed;              /* sites listed for the current target */
+    char *d_name;               /* the D form of the current site's name */
+    size_t d_name_capacity;
 };
 
 /* The message for an error of the reader, in the words of this tool. */
@@ -54,13 +57,13 @@ static char *module_name(const struct target_object *object)
     const char *slash = strrchr(object->path, '/');
     const char *base = slash && slash[1] ? slash + 1 : object->path;
 
-    return strndup(base, object->proc ? pyprobe_maps_path_length(base) : strlen(base));
+    return strndup(base, object->proc ? pyprobe__maps_path_length(base) : strlen(base));
 }
 
 /* With -p: where the site is in the process, and its semaphore's value. */
 static void locate_in_process(const struct target_object *object, uint64_t bias, struct cli_row *row)
 {
-    const struct pyprobe_stapsdt_probe *probe = &row->site->probe;
+    const struct pyprobe__stapsdt_probe *probe = &row->site->probe;
     uint16_t value;
 
     row->in_process = true;
@@ -68,26 +71,28 @@ static void locate_in_process(const struct target_object *object, uint64_t bias,
     row->process_semaphore = probe->semaphore ? probe->semaphore + bias : 0;
     row->semaphore_value = -ENOENT;
     if (probe->semaphore) {
-        row->semaphore_value = pyprobe_proc_read(object->proc, row->process_semaphore, &value, sizeof value);
+        row->semaphore_value = pyprobe__proc_read(object->proc, row->process_semaphore, &value, sizeof value);
         if (row->semaphore_value == 0)
             row->semaphore_value = value;
     }
 }
 
-/* Prints the site if a filter takes it; `d_name` has room for its name. */
-static void list_site(struct walk *walk, const struct target_object *object, const struct cli_row *base,
-                      char *d_name)
+/* Prints the site if a filter takes it: 0, or -ENOMEM. */
+static int list_site(struct walk *walk, const struct target_object *object, const struct cli_row *base)
 {
     struct cli_row row = *base;
-    const struct pyprobe_stapsdt_probe *probe = &row.site->probe;
-    struct pyprobe_probe_id id = {
+    const struct pyprobe__stapsdt_probe *probe = &row.site->probe;
+    struct pyprobe__probe_id id = {
         .provider = probe->provider, .pid = row.pid, .module = row.module, .path = row.path,
-        .function = row.site->function ? row.site->function : "", .name = probe->name, .d_name = d_name};
+        .function = row.site->function ? row.site->function : "", .name = probe->name};
 
-    pyprobe_d_name(probe->name, d_name);
-    if (!pyprobe_filters_match(walk->opts->filters, walk->opts->filter_count, &id))
-        return;
-    row.name = walk->opts->raw_names ? probe->name : d_name;
+    if (pyprobe__grow(&walk->d_name, &walk->d_name_capacity, strlen(probe->name) + 1, 1) != 0)
+        return -ENOMEM;
+    pyprobe__d_name(probe->name, walk->d_name);
+    id.d_name = walk->d_name;
+    if (!pyprobe__filters_match(walk->opts->filters, walk->opts->filter_count, &id))
+        return 0;
+    row.name = walk->opts->raw_names ? probe->name : walk->d_name;
     for (size_t i = 0; i < (object->proc ? object->bias_count : 1); i++) {
         if (object->proc)
             locate_in_process(object, object->biases[i], &row);
@@ -95,10 +100,11 @@ static void list_site(struct walk *walk, const struct target_object *object, con
         walk->out->row(walk->out, &row);
         walk->listed++;
     }
+    return 0;
 }
 
 /* Says what was lost to malformed notes: true if anything was. */
-static bool report_notes(struct walk *walk, const struct target_object *object, const struct pyprobe_sites *sites)
+static bool report_notes(struct walk *walk, const struct target_object *object, const struct pyprobe__sites *sites)
 {
     char message[192] = "";
 
@@ -113,48 +119,34 @@ static bool report_notes(struct walk *walk, const struct target_object *object, 
     return true;
 }
 
-/* Room for the D form of the longest probe name of the object. */
-static char *name_buffer(const struct pyprobe_sites *sites)
-{
-    size_t longest = 0;
-
-    for (size_t i = 0; i < sites->count; i++) {
-        size_t length = strlen(sites->sites[i].probe.name);
-
-        longest = length > longest ? length : longest;
-    }
-    return malloc(longest + 1);
-}
-
-/* Lists the sites read from one object: 0, 1 when notes were lost (and
- * said so), or -ENOMEM. */
+/* Lists the sites of one object as they are read: 0, 1 when notes were
+ * lost (and said so), or -ENOMEM. */
 static int list_sites(struct walk *walk, const struct target_object *object, const char *module,
-                      const struct pyprobe_sites *sites)
+                      struct pyprobe__sites *sites)
 {
-    struct cli_row row = {.pid = object->proc ? pyprobe_proc_pid(object->proc) : 0, .path = object->path,
-                          .module = module, .address_size = pyprobe_elf_address_size(object->elf)};
-    char *d_name = name_buffer(sites);
+    struct pyprobe__site site;
+    struct cli_row row = {.pid = object->proc ? pyprobe__proc_pid(object->proc) : 0, .path = object->path,
+                          .module = module, .address_size = pyprobe__elf_address_size(object->elf),
+                          .site = &site};
+    int rc = 0;
 
-    if (!d_name)
-        return -ENOMEM;
-    for (size_t i = 0; i < sites->count; i++) {
-        row.site = &sites->sites[i];
-        list_site(walk, object, &row, d_name);
-    }
-    free(d_name);
+    while (rc == 0 && pyprobe__sites_next(sites, &site) > 0)
+        rc = list_site(walk, object, &row);
+    if (rc != 0)
+        return rc;
     return report_notes(walk, object, sites) ? 1 : 0;
 }
 
 /* Lists one object's sites: 0, or -1 when some could not be read. */
 static int list_object(struct walk *walk, const struct target_object *object)
 {
-    struct pyprobe_sites sites;
+    struct pyprobe__sites sites;
     char *module = module_name(object);
-    int rc = module ? pyprobe_sites_read(object->elf, &sites) : -ENOMEM;
+    int rc = module ? pyprobe__sites_open(object->elf, &sites) : -ENOMEM;
 
     if (rc == 0) {
         rc = list_sites(walk, object, module, &sites);
-        pyprobe_sites_free(&sites);
+        pyprobe__sites_close(&sites);
     }
     if (rc < 0)
         problem(walk, object->target, object->proc ? object->path : NULL, describe(rc));
@@ -171,52 +163,52 @@ static void say_nothing_found(const struct walk *walk, const char *target)
 /* 0 when the file could be read. */
 static int list_file(struct walk *walk, const char *path)
 {
-    struct pyprobe_elf *elf;
-    int rc = pyprobe_elf_open_path(path, &elf);
+    struct pyprobe__elf *elf;
+    int rc = pyprobe__elf_open_path(path, &elf);
 
     if (rc != 0) {
         problem(walk, path, NULL, describe(rc));
         return -1;
     }
     rc = list_object(walk, &(struct target_object){.target = path, .path = path, .elf = elf});
-    pyprobe_elf_close(elf);
+    pyprobe__elf_close(elf);
     say_nothing_found(walk, path);
     return rc;
 }
 
 /* One mapped object of a process; its problems are the object's alone. */
-static void list_mapped(struct walk *walk, const struct pyprobe_proc *proc, size_t index, const char *target)
+static void list_mapped(struct walk *walk, const struct pyprobe__proc *proc, size_t index, const char *target)
 {
-    struct pyprobe_proc_object object;
-    int rc = pyprobe_proc_object_open(proc, index, PYPROBE_OPEN_ANY, &object);
+    struct pyprobe__proc_object object;
+    int rc = pyprobe__proc_object_open(proc, index, PYPROBE__OPEN_ANY, &object);
 
     if (rc == -ENOEXEC)
         return; /* data, fonts, locale archives */
     if (rc != 0) {
-        problem(walk, target, pyprobe_proc_object_path(proc, index), describe(rc));
+        problem(walk, target, pyprobe__proc_object_path(proc, index), describe(rc));
         return;
     }
     if (object.bias_count > 0)
         list_object(walk, &(struct target_object){.target = target, .path = object.path, .elf = object.elf,
                                                   .proc = proc, .biases = object.biases,
                                                   .bias_count = object.bias_count});
-    pyprobe_proc_object_close(&object);
+    pyprobe__proc_object_close(&object);
 }
 
 static int list_process(struct walk *walk, int pid)
 {
     char target[32];
-    struct pyprobe_proc *proc;
-    int rc = pyprobe_proc_open(pid, &proc);
+    struct pyprobe__proc *proc;
+    int rc = pyprobe__proc_open(pid, &proc);
 
     snprintf(target, sizeof target, "pid %d", pid);
     if (rc != 0) {
         problem(walk, target, NULL, describe(rc));
         return -1;
     }
-    for (size_t i = 0; i < pyprobe_proc_object_count(proc); i++)
+    for (size_t i = 0; i < pyprobe__proc_object_count(proc); i++)
         list_mapped(walk, proc, i, target);
-    pyprobe_proc_close(proc);
+    pyprobe__proc_close(proc);
     say_nothing_found(walk, target);
     return 0;
 }
@@ -236,5 +228,6 @@ int cli_list(const struct cli_options *opts, struct cli_output *out)
         read += list_process(&walk, opts->pids[i]) == 0;
     }
     out->end(out);
+    free(walk.d_name);
     return read > 0 ? CLI_OK : CLI_NOTHING_LISTED;
 }

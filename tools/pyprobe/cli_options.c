@@ -68,9 +68,9 @@ static int parse_pid(const char *text, int *pid)
     return 0;
 }
 
-static int add_filter(struct cli_options *opts, const char *text, enum pyprobe_field last)
+static int add_filter(struct cli_options *opts, const char *text, enum pyprobe__field last)
 {
-    int rc = pyprobe_filter_parse(text, last, &opts->filters[opts->filter_count]);
+    int rc = pyprobe__filter_parse(text, last, &opts->filters[opts->filter_count]);
 
     if (rc == -ENOMEM) {
         fputs("pyprobe: out of memory\n", stderr);
@@ -96,10 +96,10 @@ static int take_option(int option, struct cli_options *opts, bool *done)
     case 'v': opts->verbose = true; return CLI_OK;
     case 'J': opts->json = true; return CLI_OK;
     case 'R': opts->raw_names = true; return CLI_OK;
-    case 'n': return add_filter(opts, optarg, PYPROBE_FIELD_NAME);
-    case 'f': return add_filter(opts, optarg, PYPROBE_FIELD_FUNCTION);
-    case 'm': return add_filter(opts, optarg, PYPROBE_FIELD_MODULE);
-    case 'P': return add_filter(opts, optarg, PYPROBE_FIELD_PROVIDER);
+    case 'n': return add_filter(opts, optarg, PYPROBE__FIELD_NAME);
+    case 'f': return add_filter(opts, optarg, PYPROBE__FIELD_FUNCTION);
+    case 'm': return add_filter(opts, optarg, PYPROBE__FIELD_MODULE);
+    case 'P': return add_filter(opts, optarg, PYPROBE__FIELD_PROVIDER);
     case 'p':
         if (parse_pid(optarg, &opts->pids[opts->pid_count]) != 0)
             return usage_error("-p %s: not a process id", optarg);
@@ -149,7 +149,7 @@ int cli_parse_options(int argc, char **argv, struct cli_options *opts, bool *don
 void cli_free_options(struct cli_options *opts)
 {
     for (size_t i = 0; i < opts->filter_count; i++)
-        pyprobe_filter_free(&opts->filters[i]);
+        pyprobe__filter_free(&opts->filters[i]);
     free(opts->filters);
     free(opts->pids);
     *opts = (struct cli_options){0};

@@ -84,7 +84,7 @@ static void put_semaphore_value(FILE *stream, int value)
 
 static void put_location(FILE *stream, const struct cli_row *row)
 {
-    const struct pyprobe_stapsdt_probe *probe = &row->site->probe;
+    const struct pyprobe__stapsdt_probe *probe = &row->site->probe;
 
     fputs("\n\tProbe Location\n", stream);
     fprintf(stream, LABEL, "Path:");
@@ -106,8 +106,8 @@ static void put_location(FILE *stream, const struct cli_row *row)
 
 static void put_arguments(FILE *stream, const struct cli_row *row)
 {
-    struct pyprobe_arg args[PYPROBE_MAX_ARGS];
-    int count = pyprobe_parse_args(row->site->probe.args, args);
+    struct pyprobe__arg args[PYPROBE_MAX_PROBE_ARGS];
+    int count = pyprobe__parse_args(row->site->probe.args, args);
 
     fputs("\n\tArgument Locations\n", stream);
     if (count < 0) {
@@ -124,7 +124,7 @@ static void put_arguments(FILE *stream, const struct cli_row *row)
 }
 
 /* dtrace's block, for providers whose .d declaration the file records. */
-static void put_types(FILE *stream, const struct pyprobe_signature *signature)
+static void put_types(FILE *stream, const struct pyprobe__signature *signature)
 {
     fputs("\n\tArgument Types\n", stream);
     for (unsigned i = 0; i < signature->argc; i++) {
@@ -186,7 +186,7 @@ void cli_table_output(struct cli_output *out, FILE *stream, bool verbose)
                                .end = table_end, .stream = stream, .verbose = verbose};
 }
 
-const char *cli_arg_kind(const struct pyprobe_arg *arg)
+const char *cli_arg_kind(const struct pyprobe__arg *arg)
 {
     return arg->is_float ? "float" : arg->is_signed ? "signed" : "unsigned";
 }

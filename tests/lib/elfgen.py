@@ -1,6 +1,8 @@
-"""Hand-made ELF files for the lister's tests: just the sections a lister
-reads (stapsdt notes, .stapsdt.base, symbols, pyprobe's signature notes),
-32 or 64-bit, either byte order, and easy to break on purpose.
+"""Hand-made ELF files for the tests of the ELF reader and the lister: just
+the sections they read (stapsdt notes, .stapsdt.base, .probes, symbols,
+pyprobe's signature notes), 32 or 64-bit, either byte order, and easy to
+break on purpose. The one ELF writer of the tests (tests/elf/make_inputs.py,
+tests/lister/make_inputs.py, test_lister_cli.py, fuzz/make_seeds.sh).
 
     image = Image(bits=64)
     image.probe("python", "line", "-4@%edi", pc=0x1010, semaphore=0x4000)
@@ -8,7 +10,9 @@ reads (stapsdt notes, .stapsdt.base, symbols, pyprobe's signature notes),
     data = image.build()
 
 Layout: ELF header, section contents, section headers last (as linkers
-write them), so that cutting the file loses the headers first.
+write them), so that cutting the file loses the headers first; or, with
+build(headers_first=True), the section headers right after the ELF header,
+so that a cut loses the last section's bytes and nothing else.
 """
 import struct
 
@@ -107,7 +111,7 @@ class Image:
             out.append((".strtab", SHT_STRTAB, 0, 0, strtab, 0, 0))
         return out
 
-    def build(self):
+    def build(self, headers_first=False):
         sections = self.sections()
         names = b"\0.shstrtab\0"
         name_at = []
@@ -118,10 +122,11 @@ class Image:
             (name_at[i],) + s[1:] for i, s in enumerate(sections)]
         ehsize = 64 if self.bits == 64 else 52
         shentsize = 64 if self.bits == 64 else 40
+        start = ehsize + (shentsize * (1 + len(all_sections)) if headers_first else 0)
         body = b""
         headers = [self._shdr(0, 0, 0, 0, 0, 0, 0, 0)]
         for name, sh_type, flags, address, data, link, entsize in all_sections:
-            offset = ehsize + len(body)
+            offset = start + len(body)
             align = 4 if sh_type == SHT_NOTE else 8 if sh_type == SHT_SYMTAB else 1
             pad = (-offset) % align
             body += b"\0" * pad
@@ -129,6 +134,8 @@ class Image:
             info = 1 if sh_type == SHT_SYMTAB else 0  # the first global symbol
             headers.append(self._shdr(name, sh_type, flags, address, offset, len(data), link, entsize, align, info))
             body += data
+        if headers_first:
+            return self._ehdr(ehsize, len(headers), ehsize, shentsize) + b"".join(headers) + body
         body += b"\0" * ((-(ehsize + len(body))) % 8)
         shoff = ehsize + len(body)
         return self._ehdr(shoff, len(headers), ehsize, shentsize) + body + b"".join(headers)

@@ -14,9 +14,8 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lister"))
-import elfgen  # noqa: E402
-from common import check, fail  # noqa: E402
+import elfgen
+from common import check, fail
 
 HEADER = "   ID   PROVIDER            MODULE                          FUNCTION NAME"
 ROW = re.compile(r"^ *[0-9]+ +\S+ +\S+ +(\S+ )?\S+$")

@@ -141,46 +141,34 @@ static PyObject *watcher_start(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* stop(): stops and joins the watcher. apply() is not called. */
-static PyObject *watcher_stop(PyObject *module, PyObject *unused)
+/* stop(join=True): stops the watcher and joins its thread; apply() is not
+ * called. join=False in a forked child, which has no such thread. */
+static PyObject *watcher_stop(PyObject *module, PyObject *args)
 {
+    int join = 1;
+
     (void)module;
-    (void)unused;
-    if (watcher.running) {
+    if (!PyArg_ParseTuple(args, "|p:stop", &join))
+        return NULL;
+    if (watcher.running && join) {
         atomic_store(&watcher.stop, true);
         /* Without the GIL: the watcher may be waiting for it. */
         Py_BEGIN_ALLOW_THREADS
         pthread_join(watcher.thread, NULL);
         Py_END_ALLOW_THREADS
-        watcher.running = false;
     }
-    watcher.seen = 0;
-    Py_RETURN_NONE;
-}
-
-/* forget(): in a forked child, where the parent's watcher thread does not
- * exist: nothing to join. */
-static PyObject *watcher_forget(PyObject *module, PyObject *unused)
-{
-    (void)module;
-    (void)unused;
     watcher.running = false;
     watcher.seen = 0;
     Py_RETURN_NONE;
 }
 
-static PyObject *raised(PyObject *module, PyObject *unused)
+/* masks() -> (raised, followed): the semaphores raised now, and the mask
+ * apply() was last given. */
+static PyObject *masks(PyObject *module, PyObject *unused)
 {
     (void)module;
     (void)unused;
-    return PyLong_FromUnsignedLong(raised_mask());
-}
-
-static PyObject *followed(PyObject *module, PyObject *unused)
-{
-    (void)module;
-    (void)unused;
-    return PyLong_FromUnsignedLong(watcher.seen);
+    return Py_BuildValue("(II)", raised_mask(), watcher.seen);
 }
 
 /* ---- the callbacks ---- */
@@ -308,10 +296,8 @@ static PyObject *on_audit(PyObject *module, PyObject *const *args, Py_ssize_t na
 
 static PyMethodDef provider_methods[] = {
     {"start", watcher_start, METH_VARARGS, "start(apply, interval): watch the semaphores."},
-    {"stop", watcher_stop, METH_NOARGS, "stop(): stop watching."},
-    {"forget", watcher_forget, METH_NOARGS, "forget(): after fork, the watcher is gone."},
-    {"raised", raised, METH_NOARGS, "raised() -> the mask of the raised semaphores."},
-    {"followed", followed, METH_NOARGS, "followed() -> the mask last handed to apply()."},
+    {"stop", watcher_stop, METH_VARARGS, "stop(join=True): stop watching."},
+    {"masks", masks, METH_NOARGS, "masks() -> (raised, followed) probe masks."},
     {"on_entry", (PyCFunction)(void (*)(void))on_entry, METH_FASTCALL, NULL},
     {"on_return", (PyCFunction)(void (*)(void))on_return, METH_FASTCALL, NULL},
     {"on_line", (PyCFunction)(void (*)(void))on_line, METH_FASTCALL, NULL},

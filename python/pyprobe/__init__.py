@@ -104,12 +104,12 @@ def enabled():
 def traced():
     """The probes a tracer is attached to, as far as the watcher has seen
     (it looks every interval): names as in python.d ("function__entry")."""
-    return _names(_native.followed() if _State.enabled else 0)
+    return _names(_native.masks()[1] if _State.enabled else 0)
 
 
 def attached():
     """The probes whose semaphores are raised right now."""
-    return _names(_native.raised())
+    return _names(_native.masks()[0])
 
 
 def _names(mask):
@@ -120,5 +120,5 @@ def _after_fork_in_child():
     """The child has no watcher thread: it gets its own."""
     if _State.enabled:
         from . import _activate
-        _native.forget()
+        _native.stop(False)  # the parent's thread is not the child's
         _native.start(_activate.apply, _State.interval)

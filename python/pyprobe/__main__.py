@@ -32,10 +32,10 @@ class Failure(Exception):
 
 
 def enable():
-    try:
-        pyprobe.enable()
-    except RuntimeError as e:  # its refusal: this interpreter cannot
-        raise Failure(str(e))
+    why = pyprobe.unsupported()
+    if why:
+        raise Failure(f"run: {why}")
+    pyprobe.enable()
 
 
 def run(args):

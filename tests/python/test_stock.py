@@ -22,6 +22,8 @@ return or line probes of its own), traced by bpftrace.
   cli         run, attach and where with bad input: one line, exit 1
   attach      (3.14) `python -m pyprobe attach PID` on a process that never
               imported pyprobe; bpftrace then counts its calls exactly
+  older       the tests' own python (3.11, PYTHONPATH reaching the build's
+              package): run and attach refuse in one line, saying why
 
 Every step after install reads DIR/venv.
 """
@@ -29,6 +31,7 @@ import argparse
 import json
 import os
 import subprocess
+import sys
 import tempfile
 
 from common import Attached, check, fail, run, trace_command
@@ -41,10 +44,11 @@ DTRACEDATA_BT = os.path.join(ROOT, "tests", "cpython", "dtracedata")
 
 
 class Stock:
-    """The venv of one stock interpreter, with the package installed."""
+    """The venv of one stock interpreter, with the package installed (or an
+    interpreter that finds it on PYTHONPATH)."""
 
-    def __init__(self, work):
-        self.python = os.path.join(work, "venv", "bin", "python")
+    def __init__(self, work, python=None):
+        self.python = python or os.path.join(work, "venv", "bin", "python")
         check(os.path.exists(self.python), f"no {self.python}: the install step makes it")
         self.module = self.ask("import pyprobe; print(pyprobe.where())")
         self.version = tuple(int(v) for v in self.ask("import sys; print(*sys.version_info[:2])").split())
@@ -286,6 +290,16 @@ def step_cli(opts):
         print(f"ok: {err}")
 
 
+def step_older(opts):
+    stock = Stock(opts.work, sys.executable)
+    check(stock.version < (3, 12), f"older: {sys.executable} is {stock.version}")
+    version = ".".join(map(str, stock.version))
+    for err in (one_line_error(stock, ["run", os.path.join(PROGRAMS, "workload.py")], "needs Python 3.12"),
+                one_line_error(stock, ["attach", str(os.getpid())], f"needs Python 3.14 or later (sys.remote_exec, "
+                               f"PEP 768); this is {version}")):
+        print(f"ok: {err}")
+
+
 # ---- attach (3.14) ----
 
 def step_attach(opts):
@@ -313,7 +327,7 @@ def step_attach(opts):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("step", choices=["install", "scenarios", "counts", "activation", "coexist", "cli",
-                                         "attach"])
+                                         "attach", "older"])
     parser.add_argument("--work", required=True)
     parser.add_argument("--version", help="install: 3.12, 3.13, 3.14")
     parser.add_argument("--stock", help="install: examples/cpython/stock")

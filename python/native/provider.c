@@ -73,7 +73,8 @@ static struct {
     bool running;          /* a thread was started and not yet joined */
     atomic_bool stop;
     struct timespec interval;
-    unsigned seen;         /* the mask apply() was last given */
+    _Atomic unsigned seen; /* the mask apply() was last given (written with the GIL) */
+    unsigned asked;        /* the mask a pending call was last added for */
     PyObject *apply;       /* pyprobe._activate.apply */
 } watcher;
 
@@ -89,6 +90,38 @@ static void hand_over(unsigned mask)
     watcher.seen = mask;
 }
 
+/* A pending call: runs in the main thread at its next bytecode, with the
+ * GIL, and hands over what is raised then. */
+static int apply_pending(void *unused)
+{
+    unsigned mask = raised_mask();
+
+    (void)unused;
+    if (watcher.running && !atomic_load(&watcher.stop) && mask != watcher.seen)
+        hand_over(mask);
+    return 0;
+}
+
+/* How the watcher gets a change to apply(). First as a pending call (3.13
+ * and later), which a main thread running Python takes within microseconds.
+ * If that has not happened one interval later (the main thread is blocked,
+ * in a join or a read, and pending calls run only there), it takes the GIL
+ * itself, which a busy thread gives up within the switch interval (5 ms).
+ * 3.12 takes the GIL at once: its pending calls can stall when added from a
+ * thread Python does not know (CPython gh-95820). */
+static void follow(unsigned mask)
+{
+    if (PY_VERSION_HEX >= 0x030D0000 && watcher.asked != mask) {
+        watcher.asked = mask;
+        if (Py_AddPendingCall(apply_pending, NULL) == 0)
+            return;
+    }
+    PyGILState_STATE gil = PyGILState_Ensure();
+    if (!atomic_load(&watcher.stop))
+        hand_over(mask);
+    PyGILState_Release(gil);
+}
+
 static void *watch(void *unused)
 {
     (void)unused;
@@ -97,16 +130,8 @@ static void *watch(void *unused)
 
         nanosleep(&watcher.interval, NULL);
         mask = raised_mask();
-        if (mask == watcher.seen || atomic_load(&watcher.stop))
-            continue;
-        /* The GIL, not a pending call: pending calls run only in the main
-         * thread (which may be blocked for good, say in a join), and on
-         * 3.12 they can stall when added from a thread Python does not
-         * know (CPython gh-95820). */
-        PyGILState_STATE gil = PyGILState_Ensure();
-        if (!atomic_load(&watcher.stop))
-            hand_over(mask);
-        PyGILState_Release(gil);
+        if (mask != watcher.seen && !atomic_load(&watcher.stop))
+            follow(mask);
     }
     return NULL;
 }
@@ -159,6 +184,7 @@ static PyObject *watcher_stop(PyObject *module, PyObject *args)
     }
     watcher.running = false;
     watcher.seen = 0;
+    watcher.asked = 0;
     Py_RETURN_NONE;
 }
 
@@ -169,6 +195,22 @@ static PyObject *masks(PyObject *module, PyObject *unused)
     (void)module;
     (void)unused;
     return Py_BuildValue("(II)", raised_mask(), watcher.seen);
+}
+
+/* simulate(mask): sets each semaphore to 1 where mask has its bit, else 0,
+ * as the kernel does when tracers attach and leave: for benchmarks and
+ * tests that measure pyprobe without a tracer. N.B. It overwrites what a
+ * real tracer's kernel raised. */
+static PyObject *simulate(PyObject *module, PyObject *arg)
+{
+    unsigned long mask = PyLong_AsUnsignedLong(arg);
+
+    (void)module;
+    if (mask == (unsigned long)-1 && PyErr_Occurred())
+        return NULL;
+    for (unsigned i = 0; i < PROBE_COUNT; i++)
+        *(volatile unsigned short *)semaphores[i] = (mask >> i) & 1;
+    Py_RETURN_NONE;
 }
 
 /* ---- the callbacks ---- */
@@ -298,6 +340,7 @@ static PyMethodDef provider_methods[] = {
     {"start", watcher_start, METH_VARARGS, "start(apply, interval): watch the semaphores."},
     {"stop", watcher_stop, METH_VARARGS, "stop(join=True): stop watching."},
     {"masks", masks, METH_NOARGS, "masks() -> (raised, followed) probe masks."},
+    {"simulate", simulate, METH_O, "simulate(mask): raise the semaphores of mask, as a tracer would."},
     {"on_entry", (PyCFunction)(void (*)(void))on_entry, METH_FASTCALL, NULL},
     {"on_return", (PyCFunction)(void (*)(void))on_return, METH_FASTCALL, NULL},
     {"on_line", (PyCFunction)(void (*)(void))on_line, METH_FASTCALL, NULL},

@@ -213,6 +213,12 @@ def step_activation(opts):
     check(tracer.maps.get("@ticks") == 500, f"forked child: fired 500, bpftrace saw {tracer.maps}")
     print("ok: a forked child's own watcher follows its tracer (500 ticks)")
 
+    with Attached(tick_script(stock.module), target.proc.pid) as tracer:
+        answer = target.ask("thread 700")
+    check(answer == "thread fired 700" and tracer.maps.get("@ticks") == 700,
+          f"a thread, the main thread in join: {answer}, bpftrace saw {tracer.maps}")
+    print("ok: followed while the main thread is blocked in join (700 ticks from a thread)")
+
     with Attached(tick_script(stock.module), target.proc.pid):
         target.ask("wait function__entry,function__return")
         target.finish()

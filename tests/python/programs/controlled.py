@@ -11,6 +11,9 @@ line on stdout:
   settrace N      tick() N times under sys.settrace       -> traced N CALLS
   fork N          a child waits for its tracer (entry and  -> child PID, then
                   return), fires N ticks, exits              child exit STATUS
+  thread N        a thread waits for the tracer and fires -> thread fired N
+                  N ticks while the main thread is blocked
+                  in join (where no pending call runs)
 """
 import cProfile
 import gc
@@ -18,6 +21,7 @@ import json
 import os
 import pstats
 import sys
+import threading
 import time
 
 import pyprobe
@@ -91,6 +95,20 @@ def fork(n):
     return f"child exit {os.waitstatus_to_exitcode(status)}"
 
 
+def in_thread(n):
+    done = []
+
+    def work():
+        wait_for(("function__entry", "function__return"))
+        fire(n)
+        done.append(n)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    return f"thread fired {sum(done)}"
+
+
 def do_fire(arg):
     fire(int(arg))
     return f"fired {arg}"
@@ -114,6 +132,7 @@ COMMANDS = {
     "cprofile": lambda arg: f"profiled {profiled(int(arg))}",
     "settrace": lambda arg: f"traced {arg} {traced_calls(int(arg))}",
     "fork": lambda arg: fork(int(arg)),
+    "thread": lambda arg: in_thread(int(arg)),
 }
 
 

@@ -1,0 +1,57 @@
+"""What pyprobe costs per call on a stock CPython (bench/run, part stock).
+
+    stock_events.py MODE ITERATIONS ROUNDS
+
+MODE idle: the package enabled, nobody tracing; simulated: the entry and
+return semaphores raised by pyprobe._native.simulate (as the kernel raises
+them), so the callbacks run but no uprobe is hit; traced: waits for a real
+tracer on both probes (PYPROBE_READY_FILE, then pyprobe.traced()). Prints
+{"ns_per_call": median of ROUNDS timed loops of ITERATIONS calls}.
+"""
+import json
+import os
+import statistics
+import sys
+import time
+
+import pyprobe
+from pyprobe import _native
+
+BOTH = ("function__entry", "function__return")
+
+
+def f():
+    return None
+
+
+def loop(n):
+    for _ in range(n):
+        f()
+
+
+def wait_until(condition):
+    deadline = time.monotonic() + 60
+    while not condition():
+        if time.monotonic() > deadline:
+            sys.exit(f"stock_events: no tracer within 60 s (following {pyprobe.traced()})")
+        time.sleep(0.001)
+
+
+def main():
+    mode, iterations, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    pyprobe.enable()
+    if mode == "simulated":
+        _native.simulate(1 << pyprobe.PROBES.index(BOTH[0]) | 1 << pyprobe.PROBES.index(BOTH[1]))
+    if mode in ("simulated", "traced"):
+        ready = os.environ.get("PYPROBE_READY_FILE")
+        wait_until(lambda: pyprobe.traced() == BOTH and (not ready or os.path.exists(ready)))
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter_ns()
+        loop(iterations)
+        samples.append((time.perf_counter_ns() - start) / iterations)
+    print(json.dumps({"ns_per_call": statistics.median(samples)}))
+
+
+if __name__ == "__main__":
+    main()

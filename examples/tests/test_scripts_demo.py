@@ -6,7 +6,8 @@
 Without --unprivileged (ctest demo_runs, root only): the demo must show
 every section, and the traced ones real data: the 12 probes, the call flow
 of imports.pint in order, the top ten of tour.pint with its exact counts,
-pauses of both generations, live instances by class.
+pauses of both generations, live instances by class, and a stock CPython's
+call flow through the pyprobe package (when the machine has a 3.12+).
 
 With --unprivileged (ctest demo_unprivileged): the demo runs as a user who
 cannot trace (nobody, when the test runs as root). It must say why and what
@@ -50,7 +51,7 @@ def demo(opts, prefix=()):
 def check_traced(opts):
     bpftrace_usable()
     out = sections(demo(opts))
-    check(sorted(out) == [1, 2, 3, 4, 5], f"sections {sorted(out)}, expected 1 to 5")
+    check(sorted(out) == [1, 2, 3, 4, 5, 6], f"sections {sorted(out)}, expected 1 to 6")
     check_probe_listing(out[1])
 
     flow = re.findall(r"(->|<-) (\S+) (\S+):\d+$", out[2], flags=re.M)
@@ -75,7 +76,19 @@ def check_traced(opts):
                 "@live[Rect, geometry.pint]: 0",
                 "@created[Particle, tour.pint]: 3000", "@deleted[Particle, tour.pint]: 2700"):
         check(row in out[5], f"instances: no {row!r}:\n{out[5]}")
-    print("ok: the demo shows 5 sections, traced ones with the expected data")
+    stock = check_stock_flow(out[6])
+    print(f"ok: the demo shows 6 sections, traced ones with the expected data ({stock})")
+
+
+def check_stock_flow(text):
+    """Section 6: a stock CPython's flow of prog.py through the pyprobe
+    package, when the machine has a CPython 3.12+ with headers."""
+    if text.startswith("No CPython 3.12+"):
+        return "no stock CPython here"
+    flow = [f"{a} {f}" for a, f in re.findall(r"(->|<-) (branch|leaf) prog\.py:\d+$", text, flags=re.M)]
+    check(flow == ["-> branch", "<- branch", "-> branch", "-> leaf", "<- leaf", "<- branch", "-> branch",
+                   "-> leaf", "<- leaf", "-> leaf", "<- leaf", "<- branch"], f"stock call flow:\n{text}")
+    return "a stock CPython's flow exact"
 
 
 def readable_by_nobody(prefix, opts):

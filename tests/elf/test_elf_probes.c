@@ -317,11 +317,7 @@ static Suite *probes_suite(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s PROVIDER FILE\n", argv[0]);
+    if (!test_arguments(argc, argv, "PROVIDER FILE", 2, 2, (const char **const[]){&provider, &file_path}))
         return 2;
-    }
-    provider = argv[1];
-    file_path = argv[2];
     return test_run_suite(probes_suite());
 }

@@ -335,10 +335,7 @@ static Suite *reader_suite(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s INPUTS\n", argv[0]);
+    if (!test_arguments(argc, argv, "INPUTS", 1, 1, (const char **const[]){&inputs}))
         return 2;
-    }
-    inputs = argv[1];
     return test_run_suite(reader_suite());
 }

@@ -134,11 +134,7 @@ static Suite *relocations_suite(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s PROVIDER PROGRAM\n", argv[0]);
+    if (!test_arguments(argc, argv, "PROVIDER PROGRAM", 2, 2, (const char **const[]){&provider, &file_path}))
         return 2;
-    }
-    provider = argv[1];
-    file_path = argv[2];
     return test_run_suite(relocations_suite());
 }

@@ -1,11 +1,14 @@
 /*
  * main()'s end for every Check test program: run the suite, report each
- * test as Check does, and exit non-zero when any failed.
+ * test as Check does, and exit non-zero when any failed. A program that
+ * takes arguments first stores them with test_arguments().
  */
 #ifndef PYPROBE_TEST_RUN_H
 #define PYPROBE_TEST_RUN_H
 
 #include <check.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static inline int test_run_suite(Suite *suite)
@@ -17,6 +20,25 @@ static inline int test_run_suite(Suite *suite)
     failed = srunner_ntests_failed(runner);
     srunner_free(runner);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/*
+ * The arguments of a program whose command line is `usage` ("INPUTS
+ * [LIBRARY]"): of its `count` arguments the first `required` must be
+ * given, the others may be left out. Stores each one given in *args[i] (one
+ * left out keeps its value); with too few or too many, says how to call
+ * the program and returns false (main() then returns 2).
+ */
+static inline bool test_arguments(int argc, char **argv, const char *usage, int required, int count,
+                                  const char **const args[])
+{
+    if (argc - 1 < required || argc - 1 > count) {
+        fprintf(stderr, "usage: %s %s\n", argv[0], usage);
+        return false;
+    }
+    for (int i = 1; i < argc; i++)
+        *args[i - 1] = argv[i];
+    return true;
 }
 
 #endif

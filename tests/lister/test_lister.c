@@ -741,12 +741,7 @@ static Suite *lister_suite(void)
 
 int main(int argc, char **argv)
 {
-
-    if (argc < 2) {
-        fprintf(stderr, "usage: test_lister INPUTS [LIBRARY]\n");
+    if (!test_arguments(argc, argv, "INPUTS [LIBRARY]", 1, 2, (const char **const[]){&inputs, &library}))
         return 2;
-    }
-    inputs = argv[1];
-    library = argc > 2 ? argv[2] : NULL;
     return test_run_suite(lister_suite());
 }

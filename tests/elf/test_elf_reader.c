@@ -311,31 +311,25 @@ START_TEST(section_at_finds_allocated_sections_only)
 }
 END_TEST
 
-static Suite *reader_suite(void)
-{
-    Suite *suite = suite_create("elf_reader");
-    TCase *files = tcase_create("files");
-
-    tcase_add_test(files, non_elf_file_is_not_executable);
-    tcase_add_test(files, empty_file_is_not_executable);
-    tcase_add_test(files, missing_file_gives_open_errno);
-    tcase_add_loop_test(files, elf_file_cut_short_is_rejected, 0, COUNT(cuts));
-    tcase_add_test(files, elf_without_stapsdt_notes_has_no_probes);
-    tcase_add_loop_test(files, malformed_note_is_rejected, 0, COUNT(malformed));
-    tcase_add_test(files, iteration_goes_on_after_a_malformed_descriptor);
-    tcase_add_test(files, broken_note_framing_stops_the_iteration);
-    tcase_add_test(files, notes_of_other_owners_and_types_are_skipped);
-    tcase_add_loop_test(files, note_addresses_have_the_files_word_size_and_byte_order, 0, COUNT(layouts));
-    tcase_add_loop_test(files, stapsdt_base_moves_pc_and_semaphore, 0, 2);
-    tcase_add_test(files, without_stapsdt_base_addresses_are_the_notes);
-    tcase_add_test(files, section_at_finds_allocated_sections_only);
-    suite_add_tcase(suite, files);
-    return suite;
-}
-
 int main(int argc, char **argv)
 {
+    const struct test_entry tests[] = {
+        {non_elf_file_is_not_executable, 0},
+        {empty_file_is_not_executable, 0},
+        {missing_file_gives_open_errno, 0},
+        {elf_file_cut_short_is_rejected, COUNT(cuts)},
+        {elf_without_stapsdt_notes_has_no_probes, 0},
+        {malformed_note_is_rejected, COUNT(malformed)},
+        {iteration_goes_on_after_a_malformed_descriptor, 0},
+        {broken_note_framing_stops_the_iteration, 0},
+        {notes_of_other_owners_and_types_are_skipped, 0},
+        {note_addresses_have_the_files_word_size_and_byte_order, COUNT(layouts)},
+        {stapsdt_base_moves_pc_and_semaphore, 2},
+        {without_stapsdt_base_addresses_are_the_notes, 0},
+        {section_at_finds_allocated_sections_only, 0},
+    };
+
     if (!test_arguments(argc, argv, "INPUTS", 1, 1, (const char **const[]){&inputs}))
         return 2;
-    return test_run_suite(reader_suite());
+    return test_run_suite(test_suite("elf_reader", NULL, NULL, tests, COUNT(tests)));
 }

@@ -182,14 +182,24 @@ START_TEST(malformed_note_is_rejected)
 }
 END_TEST
 
-START_TEST(iteration_goes_on_after_a_malformed_descriptor)
+/* Opens input `name`, whose first stapsdt note is malformed, and reads
+ * that note: the file, with *it past it. */
+static struct pyprobe__elf *past_a_malformed_note(const char *name, struct pyprobe__stapsdt_iter *it)
 {
-    struct pyprobe__elf *elf = open_input("malformed-then-good.elf");
-    struct pyprobe__stapsdt_iter it;
+    struct pyprobe__elf *elf = open_input(name);
     struct pyprobe__stapsdt_probe probe;
 
-    pyprobe__stapsdt_begin(elf, &it);
-    ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), -EBADMSG);
+    pyprobe__stapsdt_begin(elf, it);
+    ck_assert_int_eq(pyprobe__stapsdt_next(it, &probe), -EBADMSG);
+    return elf;
+}
+
+START_TEST(iteration_goes_on_after_a_malformed_descriptor)
+{
+    struct pyprobe__stapsdt_iter it;
+    struct pyprobe__elf *elf = past_a_malformed_note("malformed-then-good.elf", &it);
+    struct pyprobe__stapsdt_probe probe;
+
     ck_assert(!pyprobe__stapsdt_stuck(&it));
     ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), 1);
     ck_assert_uint_eq(probe.pc, TEXT_ADDRESS + 8);
@@ -200,12 +210,10 @@ END_TEST
 
 START_TEST(broken_note_framing_stops_the_iteration)
 {
-    struct pyprobe__elf *elf = open_input("framing-then-good.elf");
     struct pyprobe__stapsdt_iter it;
+    struct pyprobe__elf *elf = past_a_malformed_note("framing-then-good.elf", &it);
     struct pyprobe__stapsdt_probe probe;
 
-    pyprobe__stapsdt_begin(elf, &it);
-    ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), -EBADMSG);
     ck_assert(pyprobe__stapsdt_stuck(&it));
     ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), -EBADMSG);
     pyprobe__elf_close(elf);

@@ -111,38 +111,32 @@ START_TEST(too_many_fields_are_refused)
 }
 END_TEST
 
-START_TEST(names_match_in_both_forms)
+/* Filters of one field against function__entry of /usr/lib/libpyprobe.so.1
+ * (entry_in()) in process `pid`, or in a file (0): the descriptions that
+ * match it, and those that do not (each list ends at its first NULL). */
+static const struct {
+    enum pyprobe__field last;
+    int pid;
+    const char *match[4], *no_match[3];
+} matching[] = {
+    /* names in both forms */
+    {PYPROBE__FIELD_NAME, 0, {"function-entry", "function__entry", "function-*"}, {"function-return"}},
+    /* providers with and without the pid */
+    {PYPROBE__FIELD_PROVIDER, 4242, {"python", "python4242", "python42*"}, {"python4243"}},
+    {PYPROBE__FIELD_PROVIDER, 0, {NULL}, {"python4242"}},
+    /* modules by name or path */
+    {PYPROBE__FIELD_MODULE, 0, {"libpyprobe.so*", "python:libpyprobe.so.1", "/usr/lib/*"},
+     {"libpyprobe", "mylang:libpyprobe.so.1"}},
+};
+
+START_TEST(names_providers_and_modules_match)
 {
-    struct pyprobe__probe_id id = entry_in(0);
+    struct pyprobe__probe_id id = entry_in(matching[_i].pid);
 
-    ck_assert(matches("function-entry", PYPROBE__FIELD_NAME, &id));
-    ck_assert(matches("function__entry", PYPROBE__FIELD_NAME, &id));
-    ck_assert(matches("function-*", PYPROBE__FIELD_NAME, &id));
-    ck_assert(!matches("function-return", PYPROBE__FIELD_NAME, &id));
-}
-END_TEST
-
-START_TEST(providers_match_with_and_without_pid)
-{
-    struct pyprobe__probe_id id = entry_in(4242), file = entry_in(0);
-
-    ck_assert(matches("python", PYPROBE__FIELD_PROVIDER, &id));
-    ck_assert(matches("python4242", PYPROBE__FIELD_PROVIDER, &id));
-    ck_assert(matches("python42*", PYPROBE__FIELD_PROVIDER, &id));
-    ck_assert(!matches("python4243", PYPROBE__FIELD_PROVIDER, &id));
-    ck_assert(!matches("python4242", PYPROBE__FIELD_PROVIDER, &file));
-}
-END_TEST
-
-START_TEST(modules_match_by_name_or_path)
-{
-    struct pyprobe__probe_id id = entry_in(0);
-
-    ck_assert(matches("libpyprobe.so*", PYPROBE__FIELD_MODULE, &id));
-    ck_assert(matches("python:libpyprobe.so.1", PYPROBE__FIELD_MODULE, &id));
-    ck_assert(matches("/usr/lib/*", PYPROBE__FIELD_MODULE, &id));
-    ck_assert(!matches("libpyprobe", PYPROBE__FIELD_MODULE, &id));
-    ck_assert(!matches("mylang:libpyprobe.so.1", PYPROBE__FIELD_MODULE, &id));
+    for (const char *const *d = matching[_i].match; *d; d++)
+        ck_assert_msg(matches(*d, matching[_i].last, &id), "\"%s\" does not match in pid %d", *d, matching[_i].pid);
+    for (const char *const *d = matching[_i].no_match; *d; d++)
+        ck_assert_msg(!matches(*d, matching[_i].last, &id), "\"%s\" matches in pid %d", *d, matching[_i].pid);
 }
 END_TEST
 
@@ -696,9 +690,8 @@ static Suite *lister_suite(void)
 
     tcase_add_test(filters, descriptions_fill_from_the_right);
     tcase_add_test(filters, too_many_fields_are_refused);
-    tcase_add_test(filters, names_match_in_both_forms);
-    tcase_add_test(filters, providers_match_with_and_without_pid);
-    tcase_add_test(filters, modules_match_by_name_or_path);
+    tcase_add_loop_test(filters, names_providers_and_modules_match, 0,
+                        (int)(sizeof matching / sizeof matching[0]));
     tcase_add_test(filters, an_unknown_function_is_empty);
     tcase_add_test(filters, any_filter_lists_a_probe);
     tcase_add_test(filters, d_names);

@@ -47,17 +47,30 @@ static struct pyprobe__elf *open_input(const char *name)
     return elf;
 }
 
-/* Every site of the file, as a lister reads them: *sites is open (close
- * it), and the sites are in site[]. */
-static void read_sites(struct pyprobe__elf *elf, struct pyprobe__sites *sites, struct pyprobe__site *site,
-                       size_t max)
+/* A file and every site of it, as a lister reads them (at most 16). */
+struct file_sites {
+    struct pyprobe__elf *elf;
+    struct pyprobe__sites sites;
+    struct pyprobe__site site[16];
+};
+
+/* Reads the sites of elf into *file: close_sites() closes them and elf. */
+static void read_sites(struct pyprobe__elf *elf, struct file_sites *file)
 {
     size_t count = 0;
 
-    ck_assert_int_eq(pyprobe__sites_open(elf, sites), 0);
-    while (count < max && pyprobe__sites_next(sites, &site[count]) > 0)
+    file->elf = elf;
+    ck_assert_int_eq(pyprobe__sites_open(elf, &file->sites), 0);
+    while (count < sizeof file->site / sizeof file->site[0] &&
+           pyprobe__sites_next(&file->sites, &file->site[count]) > 0)
         count++;
-    ck_assert_uint_eq(count, sites->count);
+    ck_assert_uint_eq(count, file->sites.count);
+}
+
+static void close_sites(struct file_sites *file)
+{
+    pyprobe__sites_close(&file->sites);
+    pyprobe__elf_close(file->elf);
 }
 
 /* ==== filters ==== */
@@ -217,22 +230,19 @@ END_TEST
 
 START_TEST(sites_carry_their_signatures)
 {
-    struct pyprobe__elf *elf = open_input("signatures.so");
-    struct pyprobe__sites sites;
-    struct pyprobe__site site[16];
+    struct file_sites file;
 
-    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
-    ck_assert_uint_eq(sites.count, 3);
-    ck_assert_uint_eq(sites.signature_count, 2);
-    ck_assert_uint_eq(sites.malformed_signatures, 1);
-    ck_assert_ptr_nonnull(site[0].signature);
-    ck_assert_uint_eq(site[0].signature->argc, 3);
-    ck_assert_str_eq(site[0].signature->types[1], "const char *");
-    ck_assert_ptr_nonnull(site[1].signature);
-    ck_assert_str_eq(site[1].signature->types[0], "long");
-    ck_assert_ptr_null(site[2].signature);
-    pyprobe__sites_close(&sites);
-    pyprobe__elf_close(elf);
+    read_sites(open_input("signatures.so"), &file);
+    ck_assert_uint_eq(file.sites.count, 3);
+    ck_assert_uint_eq(file.sites.signature_count, 2);
+    ck_assert_uint_eq(file.sites.malformed_signatures, 1);
+    ck_assert_ptr_nonnull(file.site[0].signature);
+    ck_assert_uint_eq(file.site[0].signature->argc, 3);
+    ck_assert_str_eq(file.site[0].signature->types[1], "const char *");
+    ck_assert_ptr_nonnull(file.site[1].signature);
+    ck_assert_str_eq(file.site[1].signature->types[0], "long");
+    ck_assert_ptr_null(file.site[2].signature);
+    close_sites(&file);
 }
 END_TEST
 
@@ -244,24 +254,21 @@ START_TEST(functions_of_many_addresses)
      * nothing (a zero-size symbol), a symbol whose name is past .strtab,
      * f2 again. */
     static const char *const want[] = {"f1", "f2", NULL, NULL, "f2"};
-    struct pyprobe__elf *elf = open_input(_i == 0 ? "functions64.so" : "functions32.so");
-    struct pyprobe__sites sites;
-    struct pyprobe__site site[16];
+    struct file_sites file;
     const char *name;
 
-    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
-    ck_assert_uint_eq(sites.count, 5);
+    read_sites(open_input(_i == 0 ? "functions64.so" : "functions32.so"), &file);
+    ck_assert_uint_eq(file.sites.count, 5);
     for (size_t i = 0; i < 5; i++) {
         if (want[i])
-            ck_assert_str_eq(site[i].function, want[i]);
+            ck_assert_str_eq(file.site[i].function, want[i]);
         else
-            ck_assert_ptr_null(site[i].function);
+            ck_assert_ptr_null(file.site[i].function);
     }
-    ck_assert_int_eq(pyprobe__elf_function_at(elf, 0x1020, &name), 0);
+    ck_assert_int_eq(pyprobe__elf_function_at(file.elf, 0x1020, &name), 0);
     ck_assert_str_eq(name, "f2");
-    ck_assert_int_eq(pyprobe__elf_function_at(elf, 0x1030, &name), -ENOENT);
-    pyprobe__sites_close(&sites);
-    pyprobe__elf_close(elf);
+    ck_assert_int_eq(pyprobe__elf_function_at(file.elf, 0x1030, &name), -ENOENT);
+    close_sites(&file);
 }
 END_TEST
 
@@ -283,32 +290,26 @@ END_TEST
 
 START_TEST(malformed_notes_are_counted_and_skipped)
 {
-    struct pyprobe__elf *elf = open_input("broken.so");
-    struct pyprobe__sites sites;
-    struct pyprobe__site site[16];
+    struct file_sites file;
 
-    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
-    ck_assert_uint_eq(sites.count, 2);
-    ck_assert_str_eq(site[0].probe.name, "good1");
-    ck_assert_str_eq(site[1].probe.name, "good2");
-    ck_assert_uint_eq(sites.malformed, 1);
-    ck_assert(sites.cut_short);
-    pyprobe__sites_close(&sites);
-    pyprobe__elf_close(elf);
+    read_sites(open_input("broken.so"), &file);
+    ck_assert_uint_eq(file.sites.count, 2);
+    ck_assert_str_eq(file.site[0].probe.name, "good1");
+    ck_assert_str_eq(file.site[1].probe.name, "good2");
+    ck_assert_uint_eq(file.sites.malformed, 1);
+    ck_assert(file.sites.cut_short);
+    close_sites(&file);
 }
 END_TEST
 
 START_TEST(a_symbol_table_past_the_end_names_nothing)
 {
-    struct pyprobe__elf *elf = open_input("symtab-cut.so");
-    struct pyprobe__sites sites;
-    struct pyprobe__site site[16];
+    struct file_sites file;
 
-    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
-    ck_assert_uint_eq(sites.count, 1);
-    ck_assert_ptr_null(site[0].function);
-    pyprobe__sites_close(&sites);
-    pyprobe__elf_close(elf);
+    read_sites(open_input("symtab-cut.so"), &file);
+    ck_assert_uint_eq(file.sites.count, 1);
+    ck_assert_ptr_null(file.site[0].function);
+    close_sites(&file);
 }
 END_TEST
 
@@ -335,16 +336,15 @@ END_TEST
 START_TEST(the_library_records_its_types)
 {
     struct pyprobe__elf *elf;
-    struct pyprobe__sites sites;
-    struct pyprobe__site all[16];
+    struct file_sites file;
     size_t seen = 0;
 
     ck_assert_int_eq(pyprobe__elf_open_path(library, &elf), 0);
-    read_sites(elf, &sites, all, sizeof all / sizeof all[0]);
-    ck_assert_uint_eq(sites.count, 12);
-    ck_assert_uint_eq(sites.signature_count, 12);
-    for (size_t i = 0; i < sites.count; i++) {
-        const struct pyprobe__site *site = &all[i];
+    read_sites(elf, &file);
+    ck_assert_uint_eq(file.sites.count, 12);
+    ck_assert_uint_eq(file.sites.signature_count, 12);
+    for (size_t i = 0; i < file.sites.count; i++) {
+        const struct pyprobe__site *site = &file.site[i];
 
         ck_assert_ptr_nonnull(site->function);
         ck_assert(strncmp(site->function, "pyprobe_fire_", 13) == 0);
@@ -361,8 +361,7 @@ START_TEST(the_library_records_its_types)
         }
     }
     ck_assert_uint_eq(seen, 2);
-    pyprobe__sites_close(&sites);
-    pyprobe__elf_close(elf);
+    close_sites(&file);
 }
 END_TEST
 

@@ -34,6 +34,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define COUNT(array) ((int)(sizeof(array) / sizeof((array)[0])))
+
 static const char *inputs;
 static const char *library;
 
@@ -689,8 +691,7 @@ static Suite *lister_suite(void)
 
     tcase_add_test(filters, descriptions_fill_from_the_right);
     tcase_add_test(filters, too_many_fields_are_refused);
-    tcase_add_loop_test(filters, names_providers_and_modules_match, 0,
-                        (int)(sizeof matching / sizeof matching[0]));
+    tcase_add_loop_test(filters, names_providers_and_modules_match, 0, COUNT(matching));
     tcase_add_test(filters, an_unknown_function_is_empty);
     tcase_add_test(filters, any_filter_lists_a_probe);
     tcase_add_test(filters, d_names);
@@ -708,8 +709,7 @@ static Suite *lister_suite(void)
     tcase_add_test(args, parses_bracketed_operands_with_spaces);
     tcase_add_test(args, empty_description_has_no_arguments);
     tcase_add_test(args, twelve_arguments_parse_and_thirteen_do_not);
-    tcase_add_loop_test(args, malformed_description_is_invalid, 0,
-                        (int)(sizeof bad_descriptions / sizeof bad_descriptions[0]));
+    tcase_add_loop_test(args, malformed_description_is_invalid, 0, COUNT(bad_descriptions));
     tcase_add_test(procs, maps_lines);
     tcase_add_test(procs, processes_that_are_not_there);
     tcase_add_test(procs, this_process_reads_itself);

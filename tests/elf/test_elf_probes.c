@@ -296,32 +296,21 @@ START_TEST(reader_agrees_with_readelf_probe_by_probe)
 }
 END_TEST
 
-static Suite *probes_suite(void)
-{
-    Suite *suite = suite_create("elf_probes");
-    TCase *tc = tcase_create("probes");
-
-    tcase_add_checked_fixture(tc, open_file, close_file);
-    tcase_add_test(tc, file_has_each_python_d_probe_exactly_once);
-    tcase_add_test(tc, argument_sizes_follow_the_cpython_contract);
-    tcase_add_test(tc, every_argument_is_a_plain_register);
-    tcase_add_test(tc, semaphores_are_distinct_counters_inside_probes);
-    tcase_add_test(tc, line_semaphore_follows_function_entry_on_a_4_byte_boundary);
-    tcase_add_test(tc, probes_section_is_in_a_writable_non_executable_segment);
-    tcase_add_test(tc, stapsdt_base_exists_where_the_notes_say);
-    tcase_add_test(tc, each_site_is_in_its_fire_function);
-    tcase_add_test(tc, reader_agrees_with_readelf_probe_by_probe);
-    suite_add_tcase(suite, tc);
-    return suite;
-}
-
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s PROVIDER FILE\n", argv[0]);
+    const struct test_entry tests[] = {
+        {file_has_each_python_d_probe_exactly_once, 0},
+        {argument_sizes_follow_the_cpython_contract, 0},
+        {every_argument_is_a_plain_register, 0},
+        {semaphores_are_distinct_counters_inside_probes, 0},
+        {line_semaphore_follows_function_entry_on_a_4_byte_boundary, 0},
+        {probes_section_is_in_a_writable_non_executable_segment, 0},
+        {stapsdt_base_exists_where_the_notes_say, 0},
+        {each_site_is_in_its_fire_function, 0},
+        {reader_agrees_with_readelf_probe_by_probe, 0},
+    };
+
+    if (!test_arguments(argc, argv, "PROVIDER FILE", 2, 2, (const char **const[]){&provider, &file_path}))
         return 2;
-    }
-    provider = argv[1];
-    file_path = argv[2];
-    return test_run_suite(probes_suite());
+    return test_run_suite(test_suite("elf_probes", open_file, close_file, tests, COUNT(tests)));
 }

@@ -119,17 +119,12 @@ static int scan_input(const char *name, long keep)
 
 /* ==== the reader on hand-made files ==== */
 
+/* Files that are no ELF files at all: a script, and an empty file. */
+static const char *const not_elf[] = {"#!/bin/sh\necho this is not an ELF file\n", ""};
+
 START_TEST(non_elf_file_is_not_executable)
 {
-    static const char text[] = "#!/bin/sh\necho this is not an ELF file\n";
-
-    ck_assert_int_eq(scan(write_bytes(text, sizeof text - 1), WHOLE_FILE), -ENOEXEC);
-}
-END_TEST
-
-START_TEST(empty_file_is_not_executable)
-{
-    ck_assert_int_eq(scan(write_bytes("", 0), WHOLE_FILE), -ENOEXEC);
+    ck_assert_int_eq(scan(write_bytes(not_elf[_i], strlen(not_elf[_i])), WHOLE_FILE), -ENOEXEC);
 }
 END_TEST
 
@@ -182,14 +177,24 @@ START_TEST(malformed_note_is_rejected)
 }
 END_TEST
 
-START_TEST(iteration_goes_on_after_a_malformed_descriptor)
+/* Opens input `name`, whose first stapsdt note is malformed, and reads
+ * that note: the file, with *it past it. */
+static struct pyprobe__elf *past_a_malformed_note(const char *name, struct pyprobe__stapsdt_iter *it)
 {
-    struct pyprobe__elf *elf = open_input("malformed-then-good.elf");
-    struct pyprobe__stapsdt_iter it;
+    struct pyprobe__elf *elf = open_input(name);
     struct pyprobe__stapsdt_probe probe;
 
-    pyprobe__stapsdt_begin(elf, &it);
-    ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), -EBADMSG);
+    pyprobe__stapsdt_begin(elf, it);
+    ck_assert_int_eq(pyprobe__stapsdt_next(it, &probe), -EBADMSG);
+    return elf;
+}
+
+START_TEST(iteration_goes_on_after_a_malformed_descriptor)
+{
+    struct pyprobe__stapsdt_iter it;
+    struct pyprobe__elf *elf = past_a_malformed_note("malformed-then-good.elf", &it);
+    struct pyprobe__stapsdt_probe probe;
+
     ck_assert(!pyprobe__stapsdt_stuck(&it));
     ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), 1);
     ck_assert_uint_eq(probe.pc, TEXT_ADDRESS + 8);
@@ -200,12 +205,10 @@ END_TEST
 
 START_TEST(broken_note_framing_stops_the_iteration)
 {
-    struct pyprobe__elf *elf = open_input("framing-then-good.elf");
     struct pyprobe__stapsdt_iter it;
+    struct pyprobe__elf *elf = past_a_malformed_note("framing-then-good.elf", &it);
     struct pyprobe__stapsdt_probe probe;
 
-    pyprobe__stapsdt_begin(elf, &it);
-    ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), -EBADMSG);
     ck_assert(pyprobe__stapsdt_stuck(&it));
     ck_assert_int_eq(pyprobe__stapsdt_next(&it, &probe), -EBADMSG);
     pyprobe__elf_close(elf);
@@ -311,34 +314,24 @@ START_TEST(section_at_finds_allocated_sections_only)
 }
 END_TEST
 
-static Suite *reader_suite(void)
-{
-    Suite *suite = suite_create("elf_reader");
-    TCase *files = tcase_create("files");
-
-    tcase_add_test(files, non_elf_file_is_not_executable);
-    tcase_add_test(files, empty_file_is_not_executable);
-    tcase_add_test(files, missing_file_gives_open_errno);
-    tcase_add_loop_test(files, elf_file_cut_short_is_rejected, 0, COUNT(cuts));
-    tcase_add_test(files, elf_without_stapsdt_notes_has_no_probes);
-    tcase_add_loop_test(files, malformed_note_is_rejected, 0, COUNT(malformed));
-    tcase_add_test(files, iteration_goes_on_after_a_malformed_descriptor);
-    tcase_add_test(files, broken_note_framing_stops_the_iteration);
-    tcase_add_test(files, notes_of_other_owners_and_types_are_skipped);
-    tcase_add_loop_test(files, note_addresses_have_the_files_word_size_and_byte_order, 0, COUNT(layouts));
-    tcase_add_loop_test(files, stapsdt_base_moves_pc_and_semaphore, 0, 2);
-    tcase_add_test(files, without_stapsdt_base_addresses_are_the_notes);
-    tcase_add_test(files, section_at_finds_allocated_sections_only);
-    suite_add_tcase(suite, files);
-    return suite;
-}
-
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s INPUTS\n", argv[0]);
+    const struct test_entry tests[] = {
+        {non_elf_file_is_not_executable, COUNT(not_elf)},
+        {missing_file_gives_open_errno, 0},
+        {elf_file_cut_short_is_rejected, COUNT(cuts)},
+        {elf_without_stapsdt_notes_has_no_probes, 0},
+        {malformed_note_is_rejected, COUNT(malformed)},
+        {iteration_goes_on_after_a_malformed_descriptor, 0},
+        {broken_note_framing_stops_the_iteration, 0},
+        {notes_of_other_owners_and_types_are_skipped, 0},
+        {note_addresses_have_the_files_word_size_and_byte_order, COUNT(layouts)},
+        {stapsdt_base_moves_pc_and_semaphore, 2},
+        {without_stapsdt_base_addresses_are_the_notes, 0},
+        {section_at_finds_allocated_sections_only, 0},
+    };
+
+    if (!test_arguments(argc, argv, "INPUTS", 1, 1, (const char **const[]){&inputs}))
         return 2;
-    }
-    inputs = argv[1];
-    return test_run_suite(reader_suite());
+    return test_run_suite(test_suite("elf_reader", NULL, NULL, tests, COUNT(tests)));
 }

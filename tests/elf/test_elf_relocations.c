@@ -120,25 +120,14 @@ START_TEST(program_reaches_every_semaphore_through_the_got)
 }
 END_TEST
 
-static Suite *relocations_suite(void)
-{
-    Suite *suite = suite_create("elf_relocations");
-    TCase *tc = tcase_create("relocations");
-
-    tcase_add_checked_fixture(tc, load_relocations, NULL);
-    tcase_add_test(tc, no_semaphore_is_copy_relocated);
-    tcase_add_test(tc, program_reaches_every_semaphore_through_the_got);
-    suite_add_tcase(suite, tc);
-    return suite;
-}
-
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s PROVIDER PROGRAM\n", argv[0]);
+    const struct test_entry tests[] = {
+        {no_semaphore_is_copy_relocated, 0},
+        {program_reaches_every_semaphore_through_the_got, 0},
+    };
+
+    if (!test_arguments(argc, argv, "PROVIDER PROGRAM", 2, 2, (const char **const[]){&provider, &file_path}))
         return 2;
-    }
-    provider = argv[1];
-    file_path = argv[2];
-    return test_run_suite(relocations_suite());
+    return test_run_suite(test_suite("elf_relocations", load_relocations, NULL, tests, COUNT(tests)));
 }

@@ -34,6 +34,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define COUNT(array) ((int)(sizeof(array) / sizeof((array)[0])))
+
 static const char *inputs;
 static const char *library;
 
@@ -47,17 +49,30 @@ static struct pyprobe__elf *open_input(const char *name)
     return elf;
 }
 
-/* Every site of the file, as a lister reads them: *sites is open (close
- * it), and the sites are in site[]. */
-static void read_sites(struct pyprobe__elf *elf, struct pyprobe__sites *sites, struct pyprobe__site *site,
-                       size_t max)
+/* A file and every site of it, as a lister reads them (at most 16). */
+struct file_sites {
+    struct pyprobe__elf *elf;
+    struct pyprobe__sites sites;
+    struct pyprobe__site site[16];
+};
+
+/* Reads the sites of elf into *file: close_sites() closes them and elf. */
+static void read_sites(struct pyprobe__elf *elf, struct file_sites *file)
 {
     size_t count = 0;
 
-    ck_assert_int_eq(pyprobe__sites_open(elf, sites), 0);
-    while (count < max && pyprobe__sites_next(sites, &site[count]) > 0)
+    file->elf = elf;
+    ck_assert_int_eq(pyprobe__sites_open(elf, &file->sites), 0);
+    while (count < sizeof file->site / sizeof file->site[0] &&
+           pyprobe__sites_next(&file->sites, &file->site[count]) > 0)
         count++;
-    ck_assert_uint_eq(count, sites->count);
+    ck_assert_uint_eq(count, file->sites.count);
+}
+
+static void close_sites(struct file_sites *file)
+{
+    pyprobe__sites_close(&file->sites);
+    pyprobe__elf_close(file->elf);
 }
 
 /* ==== filters ==== */
@@ -111,38 +126,32 @@ START_TEST(too_many_fields_are_refused)
 }
 END_TEST
 
-START_TEST(names_match_in_both_forms)
+/* Filters of one field against function__entry of /usr/lib/libpyprobe.so.1
+ * (entry_in()) in process `pid`, or in a file (0): the descriptions that
+ * match it, and those that do not (each list ends at its first NULL). */
+static const struct {
+    enum pyprobe__field last;
+    int pid;
+    const char *match[4], *no_match[3];
+} matching[] = {
+    /* names in both forms */
+    {PYPROBE__FIELD_NAME, 0, {"function-entry", "function__entry", "function-*"}, {"function-return"}},
+    /* providers with and without the pid */
+    {PYPROBE__FIELD_PROVIDER, 4242, {"python", "python4242", "python42*"}, {"python4243"}},
+    {PYPROBE__FIELD_PROVIDER, 0, {NULL}, {"python4242"}},
+    /* modules by name or path */
+    {PYPROBE__FIELD_MODULE, 0, {"libpyprobe.so*", "python:libpyprobe.so.1", "/usr/lib/*"},
+     {"libpyprobe", "mylang:libpyprobe.so.1"}},
+};
+
+START_TEST(names_providers_and_modules_match)
 {
-    struct pyprobe__probe_id id = entry_in(0);
+    struct pyprobe__probe_id id = entry_in(matching[_i].pid);
 
-    ck_assert(matches("function-entry", PYPROBE__FIELD_NAME, &id));
-    ck_assert(matches("function__entry", PYPROBE__FIELD_NAME, &id));
-    ck_assert(matches("function-*", PYPROBE__FIELD_NAME, &id));
-    ck_assert(!matches("function-return", PYPROBE__FIELD_NAME, &id));
-}
-END_TEST
-
-START_TEST(providers_match_with_and_without_pid)
-{
-    struct pyprobe__probe_id id = entry_in(4242), file = entry_in(0);
-
-    ck_assert(matches("python", PYPROBE__FIELD_PROVIDER, &id));
-    ck_assert(matches("python4242", PYPROBE__FIELD_PROVIDER, &id));
-    ck_assert(matches("python42*", PYPROBE__FIELD_PROVIDER, &id));
-    ck_assert(!matches("python4243", PYPROBE__FIELD_PROVIDER, &id));
-    ck_assert(!matches("python4242", PYPROBE__FIELD_PROVIDER, &file));
-}
-END_TEST
-
-START_TEST(modules_match_by_name_or_path)
-{
-    struct pyprobe__probe_id id = entry_in(0);
-
-    ck_assert(matches("libpyprobe.so*", PYPROBE__FIELD_MODULE, &id));
-    ck_assert(matches("python:libpyprobe.so.1", PYPROBE__FIELD_MODULE, &id));
-    ck_assert(matches("/usr/lib/*", PYPROBE__FIELD_MODULE, &id));
-    ck_assert(!matches("libpyprobe", PYPROBE__FIELD_MODULE, &id));
-    ck_assert(!matches("mylang:libpyprobe.so.1", PYPROBE__FIELD_MODULE, &id));
+    for (const char *const *d = matching[_i].match; *d; d++)
+        ck_assert_msg(matches(*d, matching[_i].last, &id), "\"%s\" does not match in pid %d", *d, matching[_i].pid);
+    for (const char *const *d = matching[_i].no_match; *d; d++)
+        ck_assert_msg(!matches(*d, matching[_i].last, &id), "\"%s\" matches in pid %d", *d, matching[_i].pid);
 }
 END_TEST
 
@@ -223,22 +232,19 @@ END_TEST
 
 START_TEST(sites_carry_their_signatures)
 {
-    struct pyprobe__elf *elf = open_input("signatures.so");
-    struct pyprobe__sites sites;
-    struct pyprobe__site site[16];
+    struct file_sites file;
 
-    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
-    ck_assert_uint_eq(sites.count, 3);
-    ck_assert_uint_eq(sites.signature_count, 2);
-    ck_assert_uint_eq(sites.malformed_signatures, 1);
-    ck_assert_ptr_nonnull(site[0].signature);
-    ck_assert_uint_eq(site[0].signature->argc, 3);
-    ck_assert_str_eq(site[0].signature->types[1], "const char *");
-    ck_assert_ptr_nonnull(site[1].signature);
-    ck_assert_str_eq(site[1].signature->types[0], "long");
-    ck_assert_ptr_null(site[2].signature);
-    pyprobe__sites_close(&sites);
-    pyprobe__elf_close(elf);
+    read_sites(open_input("signatures.so"), &file);
+    ck_assert_uint_eq(file.sites.count, 3);
+    ck_assert_uint_eq(file.sites.signature_count, 2);
+    ck_assert_uint_eq(file.sites.malformed_signatures, 1);
+    ck_assert_ptr_nonnull(file.site[0].signature);
+    ck_assert_uint_eq(file.site[0].signature->argc, 3);
+    ck_assert_str_eq(file.site[0].signature->types[1], "const char *");
+    ck_assert_ptr_nonnull(file.site[1].signature);
+    ck_assert_str_eq(file.site[1].signature->types[0], "long");
+    ck_assert_ptr_null(file.site[2].signature);
+    close_sites(&file);
 }
 END_TEST
 
@@ -250,24 +256,21 @@ START_TEST(functions_of_many_addresses)
      * nothing (a zero-size symbol), a symbol whose name is past .strtab,
      * f2 again. */
     static const char *const want[] = {"f1", "f2", NULL, NULL, "f2"};
-    struct pyprobe__elf *elf = open_input(_i == 0 ? "functions64.so" : "functions32.so");
-    struct pyprobe__sites sites;
-    struct pyprobe__site site[16];
+    struct file_sites file;
     const char *name;
 
-    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
-    ck_assert_uint_eq(sites.count, 5);
+    read_sites(open_input(_i == 0 ? "functions64.so" : "functions32.so"), &file);
+    ck_assert_uint_eq(file.sites.count, 5);
     for (size_t i = 0; i < 5; i++) {
         if (want[i])
-            ck_assert_str_eq(site[i].function, want[i]);
+            ck_assert_str_eq(file.site[i].function, want[i]);
         else
-            ck_assert_ptr_null(site[i].function);
+            ck_assert_ptr_null(file.site[i].function);
     }
-    ck_assert_int_eq(pyprobe__elf_function_at(elf, 0x1020, &name), 0);
+    ck_assert_int_eq(pyprobe__elf_function_at(file.elf, 0x1020, &name), 0);
     ck_assert_str_eq(name, "f2");
-    ck_assert_int_eq(pyprobe__elf_function_at(elf, 0x1030, &name), -ENOENT);
-    pyprobe__sites_close(&sites);
-    pyprobe__elf_close(elf);
+    ck_assert_int_eq(pyprobe__elf_function_at(file.elf, 0x1030, &name), -ENOENT);
+    close_sites(&file);
 }
 END_TEST
 
@@ -289,32 +292,26 @@ END_TEST
 
 START_TEST(malformed_notes_are_counted_and_skipped)
 {
-    struct pyprobe__elf *elf = open_input("broken.so");
-    struct pyprobe__sites sites;
-    struct pyprobe__site site[16];
+    struct file_sites file;
 
-    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
-    ck_assert_uint_eq(sites.count, 2);
-    ck_assert_str_eq(site[0].probe.name, "good1");
-    ck_assert_str_eq(site[1].probe.name, "good2");
-    ck_assert_uint_eq(sites.malformed, 1);
-    ck_assert(sites.cut_short);
-    pyprobe__sites_close(&sites);
-    pyprobe__elf_close(elf);
+    read_sites(open_input("broken.so"), &file);
+    ck_assert_uint_eq(file.sites.count, 2);
+    ck_assert_str_eq(file.site[0].probe.name, "good1");
+    ck_assert_str_eq(file.site[1].probe.name, "good2");
+    ck_assert_uint_eq(file.sites.malformed, 1);
+    ck_assert(file.sites.cut_short);
+    close_sites(&file);
 }
 END_TEST
 
 START_TEST(a_symbol_table_past_the_end_names_nothing)
 {
-    struct pyprobe__elf *elf = open_input("symtab-cut.so");
-    struct pyprobe__sites sites;
-    struct pyprobe__site site[16];
+    struct file_sites file;
 
-    read_sites(elf, &sites, site, sizeof site / sizeof site[0]);
-    ck_assert_uint_eq(sites.count, 1);
-    ck_assert_ptr_null(site[0].function);
-    pyprobe__sites_close(&sites);
-    pyprobe__elf_close(elf);
+    read_sites(open_input("symtab-cut.so"), &file);
+    ck_assert_uint_eq(file.sites.count, 1);
+    ck_assert_ptr_null(file.site[0].function);
+    close_sites(&file);
 }
 END_TEST
 
@@ -341,16 +338,15 @@ END_TEST
 START_TEST(the_library_records_its_types)
 {
     struct pyprobe__elf *elf;
-    struct pyprobe__sites sites;
-    struct pyprobe__site all[16];
+    struct file_sites file;
     size_t seen = 0;
 
     ck_assert_int_eq(pyprobe__elf_open_path(library, &elf), 0);
-    read_sites(elf, &sites, all, sizeof all / sizeof all[0]);
-    ck_assert_uint_eq(sites.count, 12);
-    ck_assert_uint_eq(sites.signature_count, 12);
-    for (size_t i = 0; i < sites.count; i++) {
-        const struct pyprobe__site *site = &all[i];
+    read_sites(elf, &file);
+    ck_assert_uint_eq(file.sites.count, 12);
+    ck_assert_uint_eq(file.sites.signature_count, 12);
+    for (size_t i = 0; i < file.sites.count; i++) {
+        const struct pyprobe__site *site = &file.site[i];
 
         ck_assert_ptr_nonnull(site->function);
         ck_assert(strncmp(site->function, "pyprobe_fire_", 13) == 0);
@@ -367,8 +363,7 @@ START_TEST(the_library_records_its_types)
         }
     }
     ck_assert_uint_eq(seen, 2);
-    pyprobe__sites_close(&sites);
-    pyprobe__elf_close(elf);
+    close_sites(&file);
 }
 END_TEST
 
@@ -696,9 +691,7 @@ static Suite *lister_suite(void)
 
     tcase_add_test(filters, descriptions_fill_from_the_right);
     tcase_add_test(filters, too_many_fields_are_refused);
-    tcase_add_test(filters, names_match_in_both_forms);
-    tcase_add_test(filters, providers_match_with_and_without_pid);
-    tcase_add_test(filters, modules_match_by_name_or_path);
+    tcase_add_loop_test(filters, names_providers_and_modules_match, 0, COUNT(matching));
     tcase_add_test(filters, an_unknown_function_is_empty);
     tcase_add_test(filters, any_filter_lists_a_probe);
     tcase_add_test(filters, d_names);
@@ -716,8 +709,7 @@ static Suite *lister_suite(void)
     tcase_add_test(args, parses_bracketed_operands_with_spaces);
     tcase_add_test(args, empty_description_has_no_arguments);
     tcase_add_test(args, twelve_arguments_parse_and_thirteen_do_not);
-    tcase_add_loop_test(args, malformed_description_is_invalid, 0,
-                        (int)(sizeof bad_descriptions / sizeof bad_descriptions[0]));
+    tcase_add_loop_test(args, malformed_description_is_invalid, 0, COUNT(bad_descriptions));
     tcase_add_test(procs, maps_lines);
     tcase_add_test(procs, processes_that_are_not_there);
     tcase_add_test(procs, this_process_reads_itself);
@@ -741,12 +733,7 @@ static Suite *lister_suite(void)
 
 int main(int argc, char **argv)
 {
-
-    if (argc < 2) {
-        fprintf(stderr, "usage: test_lister INPUTS [LIBRARY]\n");
+    if (!test_arguments(argc, argv, "INPUTS [LIBRARY]", 1, 2, (const char **const[]){&inputs, &library}))
         return 2;
-    }
-    inputs = argv[1];
-    library = argc > 2 ? argv[2] : NULL;
     return test_run_suite(lister_suite());
 }

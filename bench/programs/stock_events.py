@@ -24,17 +24,9 @@ def f():
     return None
 
 
-def loop(n):
-    for _ in range(n):
-        f()
-
-
-def wait_until(condition):
-    deadline = time.monotonic() + 60
-    while not condition():
-        if time.monotonic() > deadline:
-            sys.exit(f"stock_events: no tracer within 60 s (following {pyprobe.traced()})")
-        time.sleep(0.001)
+def followed(ready):
+    """Whether pyprobe follows entry and return (and the tracer is ready)."""
+    return pyprobe.traced() == BOTH and (not ready or os.path.exists(ready))
 
 
 def main():
@@ -42,13 +34,18 @@ def main():
     pyprobe.enable()
     if mode == "simulated":
         _native.simulate(1 << pyprobe.PROBES.index(BOTH[0]) | 1 << pyprobe.PROBES.index(BOTH[1]))
-    if mode in ("simulated", "traced"):
-        ready = os.environ.get("PYPROBE_READY_FILE")
-        wait_until(lambda: pyprobe.traced() == BOTH and (not ready or os.path.exists(ready)))
+    ready = os.environ.get("PYPROBE_READY_FILE")
+    for _ in range(60000 if mode != "idle" else 0):  # a minute at most
+        if followed(ready):
+            break
+        time.sleep(0.001)
+    if mode != "idle" and not followed(ready):
+        sys.exit(f"stock_events: no tracer within 60 s (following {pyprobe.traced()})")
     samples = []
     for _ in range(rounds):
         start = time.perf_counter_ns()
-        loop(iterations)
+        for _ in range(iterations):
+            f()
         samples.append((time.perf_counter_ns() - start) / iterations)
     print(json.dumps({"ns_per_call": statistics.median(samples)}))
 

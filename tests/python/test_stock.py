@@ -264,6 +264,14 @@ def dead_pid():
     return str(proc.pid)
 
 
+# Imports pyprobe in a sub-interpreter; prints the error it gets.
+SUBINTERPRETER = """\
+import _interpreters
+result = _interpreters.run_string(_interpreters.create(), "import pyprobe")
+print(result.formatted if result else "imported")
+"""
+
+
 def runs_as(python, user):
     try:
         return run([python, "-c", "pass"], check_exit=False, **user).returncode == 0
@@ -294,6 +302,10 @@ def step_cli(opts):
     errors.append(one_line_error(stock, ["attach", "x"], "give one process id"))
     for err in errors:
         print(f"ok: {err}")
+    if stock.version >= (3, 13):  # where _interpreters is
+        refused = stock.ask(SUBINTERPRETER)
+        check("does not support loading in subinterpreters" in refused, f"in a sub-interpreter: {refused}")
+        print(f"ok: a sub-interpreter is refused: {refused}")
 
 
 def step_older(opts):

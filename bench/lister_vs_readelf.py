@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """pyprobe -l against readelf -n on the same file: time and memory.
 
-    bench/lister_vs_readelf.py --pyprobe build/src/pyprobe [--file LIBJVM] [--runs 21] [--check]
+    bench/lister_vs_readelf.py --pyprobe build/tools/pyprobe/pyprobe [--file LIBJVM] [--runs 21] [--check]
 
 Runs the commands in turn, RUNS times each, output to /dev/null, and takes
 the median of the wall time and of the peak resident memory (as GNU time

@@ -23,14 +23,13 @@ import collections
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-from common import bpftrace_usable, check, fail
+from common import bpftrace_usable, check, fail, interrupt
 from test_pint_bpftrace import fib_calls
 
 
@@ -138,8 +137,8 @@ class Run:
             open(self.ready, "w").close()
             children = [self._start(c) for c in commands]
             outputs = [finish(p, " ".join(c), self.timeout) for p, c in zip(children, commands)]
-            tracer.send_signal(signal.SIGINT)  # Ctrl-C: END prints the maps
-            finish(tracer, "bpftrace", self.timeout)
+            _, err = interrupt(tracer, self.timeout)  # Ctrl-C: END prints the maps
+            check(tracer.returncode == 0, f"bpftrace exit {tracer.returncode}\n{err}")
         finally:
             for p in children + [tracer]:
                 if p.poll() is None:

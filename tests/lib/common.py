@@ -138,6 +138,22 @@ def bpftrace_maps(output):
     return maps
 
 
+def interrupt(proc, timeout=60):
+    """Stops bpftrace as Ctrl-C does and returns (stdout, stderr). SIGINT
+    goes again every second: bpftrace ignores it while a system() action
+    runs (glibc's system() does), as BEGIN's may still be, and while it is
+    busy attaching or detaching."""
+    deadline = time.monotonic() + timeout
+    while True:
+        proc.send_signal(signal.SIGINT)
+        try:
+            return proc.communicate(timeout=1)
+        except subprocess.TimeoutExpired:
+            if time.monotonic() > deadline:
+                proc.kill()
+                fail(f"bpftrace did not stop on SIGINT within {timeout}s")
+
+
 class Attached:
     """bpftrace attached by pid for the duration of a with block:
 
@@ -171,18 +187,7 @@ class Attached:
         return self
 
     def __exit__(self, *exc):
-        # Again every second: bpftrace ignores SIGINT while a system()
-        # action runs (glibc's system() does), as BEGIN's may still be.
-        deadline = time.monotonic() + self.timeout
-        while True:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                _, err = self.proc.communicate(timeout=1)
-                break
-            except subprocess.TimeoutExpired:
-                if time.monotonic() > deadline:
-                    self.proc.kill()
-                    fail(f"bpftrace did not stop on SIGINT within {self.timeout}s")
+        _, err = interrupt(self.proc, self.timeout)
         with open(self.out) as f:
             self.maps = bpftrace_maps(f.read())
         self.tmp.cleanup()

@@ -2,7 +2,7 @@
 
     builds   the pyprobe trees, bench/consumer against each, CPython
     shell    running commands: logs, output, failures, progress
-    report   the markdown the parts write: tables, ratios
+    report   the markdown the parts write: tables, ratios, the results file
     measure  callgrind, wall time, peak memory, medians
     idle     part 1, cost while nobody traces (pint, CPython)
     hits     part 2, cost per probe hit while bpftrace counts

@@ -1,4 +1,6 @@
-"""The benchmark's report: markdown on stdout as the parts produce it."""
+"""The benchmark's report: markdown on stdout as the parts produce it, and
+the same text in a results file (bench/RESULTS.md) at the end."""
+from .shell import write_text
 
 
 def table(headers, rows, align=None):
@@ -20,9 +22,9 @@ def ratio(value, base):
 
 
 class Report:
-    """What the parts write, printed as it comes (whoever watches a long run
-    sees each table when it is done); checks that fail are recorded, and
-    make bench/run exit 1."""
+    """What the parts write. Printed as it comes (whoever watches a long run
+    sees each table when it is done) and kept for the results file; checks
+    that fail are recorded, and make bench/run exit 1."""
 
     def __init__(self):
         self.lines = []
@@ -40,3 +42,7 @@ class Report:
     def fail(self, message):
         self.failures.append(message)
         self.emit(f"FAILED: {message}")
+
+    def write(self, path, title, intro):
+        """The report so far as a markdown file, after a title and an intro."""
+        write_text(path, f"# {title}\n\n{intro}\n\n" + "\n".join(self.lines).rstrip("\n") + "\n")

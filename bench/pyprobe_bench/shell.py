@@ -42,3 +42,10 @@ def read_text(path, default=None):
         return default
     with open(path) as f:
         return f.read()
+
+
+def write_text(path, text):
+    """Writes a file whole: a reader (or an interrupted run) never sees half."""
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)

@@ -94,7 +94,7 @@ class Builds:
     def lister(self):
         """The pyprobe command (pyprobe -l) of the default tree."""
         tree = self.tree("nop5")
-        path = os.path.join(tree, "src", "pyprobe")
+        path = os.path.join(tree, "tools", "pyprobe", "pyprobe")
         if not os.access(path, os.X_OK):
             self.build(tree, os.path.join(self.logs, "pyprobe-nop5.log"), "pyprobe_cli")
         return path

@@ -28,7 +28,6 @@ Probes defined at run time, for any program:
 import atexit
 import os
 import sys
-import sysconfig
 
 from ._native import (INT8, INT16, INT32, INT64, MAX_ARGS, POINTER, STRING, UINT8, UINT16, UINT32,  # noqa: F401
                       UINT64, ArgType, Probe, Provider)
@@ -59,7 +58,7 @@ def unsupported():
     if sys.version_info < (3, 12):
         return (f"the python provider needs Python 3.12 or later (sys.monitoring); this is "
                 f"{sys.version_info.major}.{sys.version_info.minor}: use a --with-dtrace build")
-    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+    if "t" in sys.abiflags:  # a free-threaded build (no sysconfig: a costly import)
         return "free-threaded Python is not supported yet (the probes would need the GIL)"
     return None
 

@@ -9,11 +9,9 @@ change to it.
 
 Errors are one line on stderr and exit status 1 (2 for usage).
 """
-import importlib.util
 import os
 import runpy
 import sys
-import tempfile
 import time
 
 import pyprobe
@@ -45,6 +43,7 @@ def run(args):
         raise Failure("run: no script or module given (run script.py [args...] or run -m module [args...])")
     if args[0] == "-m":
         module = args[1]
+        import importlib.util
         if importlib.util.find_spec(module) is None:
             raise Failure(f"run: no module named {module!r}")
         sys.argv = [module] + args[2:]
@@ -96,6 +95,7 @@ def attach(args):
     if loaded(pid):
         print(f"pyprobe: {pid} already has the python provider in {pyprobe.where()}")
         return
+    import tempfile
     package_parent = os.path.dirname(os.path.dirname(os.path.abspath(pyprobe.__file__)))
     with tempfile.NamedTemporaryFile("w", prefix="pyprobe-attach-", suffix=".py", delete=False) as f:
         f.write(f"import os, sys\n"

@@ -20,7 +20,6 @@ so that no event is seen twice.
 """
 import gc
 import sys
-import sysconfig
 
 from . import _native
 
@@ -43,6 +42,8 @@ def native_probes():
     """The probes this interpreter fires itself: a --with-dtrace build of
     3.12 to 3.14 fires gc, import and audit (its function and line probes
     never fire, gh-104280); 3.15 fires entry and return again (gh-142397)."""
+    import sysconfig  # only once a tracer comes: it costs milliseconds to import
+
     if not sysconfig.get_config_var("WITH_DTRACE"):
         return 0
     fired = GC | IMPORT | AUDIT
@@ -82,7 +83,7 @@ class Registrations:
     """What pyprobe has registered with the interpreter right now."""
 
     def __init__(self):
-        self.native = native_probes()
+        self.native = None             # native_probes(), when first needed
         self.tool = None               # the sys.monitoring tool id held
         self.tool_refused = False      # said once that no id was free
         self.gc_callback = False
@@ -90,7 +91,9 @@ class Registrations:
         self.audit_hook = False
 
     def apply(self, mask):
-        mask &= ~self.native
+        if mask and self.native is None:
+            self.native = native_probes()
+        mask &= ~(self.native or 0)
         self.monitor(monitoring_events(mask))
         self.collect(bool(mask & GC))
         self.bracket_imports(bool(mask & IMPORT))

@@ -6,7 +6,9 @@ MODE idle: the package enabled, nobody tracing; simulated: the entry and
 return semaphores raised by pyprobe._native.simulate (as the kernel raises
 them), so the callbacks run but no uprobe is hit; traced: waits for a real
 tracer on both probes (PYPROBE_READY_FILE, then pyprobe.traced()). Prints
-{"ns_per_call": median of ROUNDS timed loops of ITERATIONS calls}.
+{"ns_per_call": median of ROUNDS timed loops of ITERATIONS calls,
+"trampoline": whether the kernel turned the hit sites into calls through a
+[uprobes-trampoline] mapping, instead of int3 traps}.
 """
 import json
 import os
@@ -47,7 +49,9 @@ def main():
         for _ in range(iterations):
             f()
         samples.append((time.perf_counter_ns() - start) / iterations)
-    print(json.dumps({"ns_per_call": statistics.median(samples)}))
+    with open("/proc/self/maps") as maps:
+        trampoline = "[uprobes-trampoline]" in maps.read()
+    print(json.dumps({"ns_per_call": statistics.median(samples), "trampoline": trampoline}))
 
 
 if __name__ == "__main__":

@@ -104,7 +104,7 @@ def event_row(version, python, module, scratch, iterations, rounds):
     traced, hits = run_traced(args + ["traced", str(iterations), str(rounds)], probe, scratch)
     callback = (simulated - idle) / 2
     return [version, f"{idle:.1f}", f"{callback:.1f}", f"{(traced['ns_per_call'] - idle) / 2:.0f}",
-            f"{hits:,}"], callback
+            "yes" if traced["trampoline"] else "no", f"{hits:,}"], callback
 
 
 def run(builds, opts, scratch, report):
@@ -171,6 +171,7 @@ def run(builds, opts, scratch, report):
                     "event (entry or return; semaphores raised, no uprobe); what a traced event costs in all "
                     "(bpftrace counting entry and return; the uprobe's part is the kernel's)")
         report.emit()
-        report.table(["python", "idle ns/call", "callback ns/event", "traced ns/event", "hits counted"], events)
+        report.table(["python", "idle ns/call", "callback ns/event", "traced ns/event", "trampoline",
+                      "hits counted"], events)
     report.emit("\n".join(verdicts))
     report.emit()

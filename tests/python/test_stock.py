@@ -43,12 +43,23 @@ LAUNCH = os.path.join(ROOT, "tests", "cpython", "launch.py")
 DTRACEDATA_BT = os.path.join(ROOT, "tests", "cpython", "dtracedata")
 
 
+def absent(reason):
+    """Skips (77) because the interpreter is not to be had here: no tracer
+    is missing, so PYPROBE_REQUIRE_TRACERS does not turn this into a failure."""
+    print(f"SKIP: {reason}")
+    sys.exit(77)
+
+
 class Stock:
     """The venv of one stock interpreter, with the package installed (or an
     interpreter that finds it on PYTHONPATH)."""
 
     def __init__(self, work, python=None):
         self.python = python or os.path.join(work, "venv", "bin", "python")
+        marker = os.path.join(work, "absent")
+        if not python and not os.path.exists(self.python) and os.path.exists(marker):
+            with open(marker) as f:
+                absent(f.read().strip())
         check(os.path.exists(self.python), f"no {self.python}: the install step makes it")
         self.module = self.ask("import pyprobe; print(pyprobe.where())")
         self.version = tuple(int(v) for v in self.ask("import sys; print(*sys.version_info[:2])").split())
@@ -75,7 +86,20 @@ def probe_script(module, *clauses):
 # ---- install ----
 
 def step_install(opts):
-    found = run([opts.stock, opts.version], timeout=3600).stdout.strip().splitlines()
+    """The interpreter, a venv, the package. A version that cannot be had
+    (Debian's mirror serves none of the sources its index lists, which has
+    happened to python3.14) is absent: this and every later step skip."""
+    proc = run([opts.stock, opts.version], timeout=3600, check_exit=False)
+    marker = os.path.join(opts.work, "absent")
+    if proc.returncode != 0 and ("source downloaded" in proc.stderr or "lists no source package" in proc.stderr):
+        reason = f"Python {opts.version} is not to be had here: {proc.stderr.strip().splitlines()[-1]}"
+        with open(marker, "w") as f:
+            f.write(reason)
+        absent(reason)
+    check(proc.returncode == 0, f"{opts.stock} {opts.version}: exit {proc.returncode}\n{proc.stderr}")
+    if os.path.exists(marker):
+        os.remove(marker)
+    found = proc.stdout.strip().splitlines()
     check(found, f"{opts.stock} {opts.version} printed no interpreter")
     python = found[-1]
     venv = os.path.join(opts.work, "venv")

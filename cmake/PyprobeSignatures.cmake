@@ -9,9 +9,9 @@
 # a parameter name after a type is dropped ("const char *file"). ANCHOR names
 # a global symbol in the object, which a static link can require (-u) so that
 # the object, and with it the note, is linked in.
-cmake_minimum_required(VERSION 3.16)
+cmake_minimum_required(VERSION 3.18)
 if(NOT D_FILE OR NOT OUTPUT)
-  message(FATAL_ERROR "signatures.cmake: D_FILE and OUTPUT are required")
+  message(FATAL_ERROR "PyprobeSignatures.cmake: D_FILE and OUTPUT are required")
 endif()
 
 set(qualifiers const volatile restrict)

@@ -4,8 +4,9 @@ with the package installed into a venv by python/install, against the same
 interpreter without it.
 
   idle       callgrind instructions of bench/programs/{calls,loop,alloc}.py
-             run by `python -m pyprobe run` (enabled, nobody tracing) and
-             by the interpreter alone, at two sizes: the ratio of the
+             run through bench/programs/stock_run.py (runpy, as `python -m
+             pyprobe run` does) with the package enabled and nobody
+             tracing, and without it, at two sizes: the ratio of the
              marginal instructions (the larger size minus the smaller), so
              that start-up, the package's import included, stays apart
   watcher    CPU used over 10 s of sleep, enabled, against the interpreter
@@ -72,7 +73,8 @@ def idle_rows(version, python, scratch, workloads):
     for name, (label, small, large) in workloads.items():
         program = os.path.join(PROGRAMS, f"{name}.py")
         counts = {}
-        for variant, prefix in (("alone", [python]), ("enabled", [python, "-m", "pyprobe", "run"])):
+        for variant in ("alone", "enabled"):
+            prefix = [python, os.path.join(PROGRAMS, "stock_run.py"), variant]
             for size in (small, large):
                 say(f"callgrind: {version} {variant} {name} {size}")
                 counts[variant, size] = callgrind(prefix + [program, size], env=env,
@@ -154,8 +156,9 @@ def run(builds, opts, scratch, report):
                             f"{'met' if callback <= EVENT_TARGET else 'NOT met'}.")
         except Failure as e:
             report.emit(f"- Python {version}: no per-event figures: {str(e).splitlines()[0]}")
-    report.emit("Stock CPython with the pyprobe package (python -m pyprobe run), against the same interpreter "
-                "alone; instructions: callgrind, the larger size minus the smaller")
+    report.emit("Stock CPython with the pyprobe package enabled and untraced, against the same interpreter "
+                "alone, both running the program through runpy (bench/programs/stock_run.py); instructions: "
+                "callgrind, the larger size minus the smaller")
     report.emit()
     report.table(["python", "workload", "marginal instructions, alone", "enabled, untraced", "ratio",
                   "start-up"], idle, ["l", "l", "r", "r", "r", "r"])

@@ -1,0 +1,14 @@
+"""Runs a program as __main__ the way `python -m pyprobe run` does, with
+the python provider enabled or not: bench/run's stock part compares the
+two, so that both take the same path (runpy) and differ in pyprobe alone.
+
+    stock_run.py enabled|alone PROGRAM [ARGS...]
+"""
+import runpy
+import sys
+
+if sys.argv[1] == "enabled":
+    import pyprobe
+    pyprobe.enable()
+sys.argv = sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")

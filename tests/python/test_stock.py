@@ -35,12 +35,12 @@ import sys
 import tempfile
 
 from common import Attached, check, fail, run, trace_command
+from test_cpython import bpftrace_script, normalize_trace_output  # tests/cpython: the 3.11 scenarios' own
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PROGRAMS = os.path.join(HERE, "programs")
 LAUNCH = os.path.join(ROOT, "tests", "cpython", "launch.py")
-DTRACEDATA_BT = os.path.join(ROOT, "tests", "cpython", "dtracedata")
 
 
 def absent(reason):
@@ -115,28 +115,16 @@ def step_install(opts):
 
 # ---- CPython's scenarios ----
 
-def normalize(output):
-    """test_dtrace.py's normalisation: rows "TIMESTAMP<TAB>TEXT", '#' rows
-    and empty ones skipped, sorted on the timestamp, TEXT kept."""
-    rows = [row.split("\t") for row in output.splitlines() if row and not row.startswith("#")]
-    try:
-        rows.sort(key=lambda row: int(row[0]))
-    except (IndexError, ValueError):
-        fail(f"unparsable tracer output:\n{output}")
-    return [row[1] for row in rows]
-
-
 def step_scenarios(opts):
     stock = Stock(opts.work)
     directory = os.path.join(stock.ask("import os, test; print(os.path.dirname(test.__file__))"), "dtracedata")
     for name in ("call_stack", "gc", "line"):
-        with open(os.path.join(DTRACEDATA_BT, name + ".bt")) as f:
-            script = f.read().replace("@PYTHON@", stock.module).replace("@DIR_LEN@", str(len(directory) + 1))
+        script = bpftrace_script(name, stock.module, directory)
         output, _ = trace_command(script, stock.under_pyprobe(LAUNCH, os.path.join(directory, name + ".py")),
                                   cwd=directory)
         with open(os.path.join(directory, name + ".d.expected")) as f:
             expected = f.read().rstrip().splitlines()
-        actual = normalize(output)
+        actual = normalize_trace_output(output).splitlines()
         check(actual == expected, f"{name}: differs from {name}.d.expected\n--- expected\n" + "\n".join(expected)
               + "\n--- actual\n" + "\n".join(actual))
         print(f"ok: {name}.py matches {name}.d.expected ({len(expected)} lines)")

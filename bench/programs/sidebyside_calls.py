@@ -19,9 +19,10 @@ line, which every implementation passes as the entry's third argument) and
 """
 import json
 import os
-import statistics
 import sys
 import time
+
+import call_timer
 
 WAIT_SECONDS = 60
 
@@ -67,17 +68,9 @@ def main():
         wait_until(lambda: module_follows(mode), f"{mode} did not follow the semaphore")
     for _ in range(100):
         f()
-    samples = []
-    for _ in range(rounds):
-        begin = time.perf_counter_ns()
-        for _ in range(iterations):
-            f()
-        samples.append((time.perf_counter_ns() - begin) / iterations)
-    with open("/proc/self/maps") as maps:
-        trampoline = "[uprobes-trampoline]" in maps.read()
-    print(json.dumps({"ns_per_call": statistics.median(samples), "calls": 100 + iterations * rounds,
-                      "line": f.__code__.co_firstlineno, "trampoline": trampoline}),
-          flush=True)
+    print(json.dumps({"ns_per_call": call_timer.ns_per_call(f, iterations, rounds),
+                      "calls": 100 + iterations * rounds, "line": f.__code__.co_firstlineno,
+                      "trampoline": call_timer.trampoline()}), flush=True)
 
 
 if __name__ == "__main__":

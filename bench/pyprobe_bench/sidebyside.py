@@ -233,6 +233,17 @@ def traced_samples(found, scratch, iterations, rounds, repeats, line):
     return samples
 
 
+def skipped(opts):
+    """Why the part cannot run, or None."""
+    if opts.no_cpython:
+        return "--no-cpython"
+    try:
+        bpftrace_path()
+    except Failure as e:
+        return str(e)
+    return None
+
+
 def load():
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -240,14 +251,9 @@ def load():
 def run(builds, opts, scratch, report):
     report.emit("## 6. Side by side: the ways to get function__entry")
     report.emit()
-    if opts.no_cpython:
-        report.emit("Skipped (--no-cpython).")
-        report.emit()
-        return
-    try:
-        bpftrace_path()
-    except Failure as e:
-        report.emit(f"Skipped: {e}")
+    why = skipped(opts)
+    if why:
+        report.emit(f"Skipped: {why}.")
         report.emit()
         return
     started = load()

@@ -203,6 +203,29 @@ def tick_script(module):
                         ("function__return", 'str(arg1) == "tick"', "@returns = count();"))
 
 
+def check_fork(stock, target):
+    """A child forked by controlled.py gets its own watcher: it follows the
+    tracer attached to the child alone."""
+    target.proc.stdin.write("fork 500\n")
+    target.proc.stdin.flush()
+    child = int(target.proc.stdout.readline().split()[1])
+    with Attached(tick_script(stock.module), child) as tracer:
+        answer = target.proc.stdout.readline().strip()
+    check(answer == "child exit 0", f"forked child: {answer}")
+    check(tracer.maps.get("@ticks") == 500, f"forked child: fired 500, bpftrace saw {tracer.maps}")
+    print("ok: a forked child's own watcher follows its tracer (500 ticks)")
+
+
+def check_thread(stock, target):
+    """A thread started while traced fires every tick, while the main thread
+    is blocked in join (where no pending call runs)."""
+    with Attached(tick_script(stock.module), target.proc.pid) as tracer:
+        answer = target.ask("thread 700")
+    check(answer == "thread fired 700" and tracer.maps.get("@ticks") == 700,
+          f"a thread, the main thread in join: {answer}, bpftrace saw {tracer.maps}")
+    print("ok: a thread started while traced, the main thread in join (700 ticks)")
+
+
 def step_activation(opts):
     stock = stock_of(opts)
     target = Controlled(stock)
@@ -230,20 +253,9 @@ def step_activation(opts):
     nothing_registered(target.state(), "after gc__start")
     print("ok: gc__start alone registers a gc callback and no sys.monitoring tool")
 
-    target.proc.stdin.write("fork 500\n")
-    target.proc.stdin.flush()
-    child = int(target.proc.stdout.readline().split()[1])
-    with Attached(tick_script(stock.module), child) as tracer:
-        answer = target.proc.stdout.readline().strip()
-    check(answer == "child exit 0", f"forked child: {answer}")
-    check(tracer.maps.get("@ticks") == 500, f"forked child: fired 500, bpftrace saw {tracer.maps}")
-    print("ok: a forked child's own watcher follows its tracer (500 ticks)")
+    check_fork(stock, target)
 
-    with Attached(tick_script(stock.module), target.proc.pid) as tracer:
-        answer = target.ask("thread 700")
-    check(answer == "thread fired 700" and tracer.maps.get("@ticks") == 700,
-          f"a thread, the main thread in join: {answer}, bpftrace saw {tracer.maps}")
-    print("ok: followed while the main thread is blocked in join (700 ticks from a thread)")
+    check_thread(stock, target)
 
     with Attached(tick_script(stock.module), target.proc.pid):
         target.ask("wait function__entry,function__return")
@@ -407,20 +419,9 @@ def step_native(opts):
     check(tracer.maps.get("@returns") == 100, f"function__return alone: bpftrace saw {tracer.maps}")
     print("ok: function__return alone: the interpreter fires it, pyprobe turns nothing on")
 
-    with Attached(tick_script(stock.module), target.proc.pid) as tracer:
-        answer = target.ask("thread 700")
-    check(answer == "thread fired 700" and tracer.maps.get("@ticks") == 700,
-          f"a thread started while traced: {answer}, bpftrace saw {tracer.maps}")
-    print("ok: a thread started while traced (700 ticks)")
+    check_thread(stock, target)
 
-    target.proc.stdin.write("fork 500\n")
-    target.proc.stdin.flush()
-    child = int(target.proc.stdout.readline().split()[1])
-    with Attached(tick_script(stock.module), child) as tracer:
-        answer = target.proc.stdout.readline().strip()
-    check(answer == "child exit 0", f"forked child: {answer}")
-    check(tracer.maps.get("@ticks") == 500, f"forked child: fired 500, bpftrace saw {tracer.maps}")
-    print("ok: a forked child's own watcher follows its tracer (500 ticks)")
+    check_fork(stock, target)
 
     with Attached(tick_script(stock.module), target.proc.pid) as tracer:
         target.ask("wait function__entry")

@@ -43,7 +43,7 @@ def main():
         time.sleep(0.001)
     if mode != "idle" and not followed(ready):
         sys.exit(f"stock_events: no tracer within 60 s (following {pyprobe.traced()})")
-    print(json.dumps({"ns_per_call": call_timer.ns_per_call(f, iterations, rounds),
+    print(json.dumps({"ns_per_call": call_timer.ns_per_call(f, iterations, rounds)[0],
                       "trampoline": call_timer.trampoline()}))
 
 

@@ -83,9 +83,8 @@ class Report:
         run_head, run_parts, run_footer = split_parts("\n".join(self.lines))
         own = [line for line in run_head if line.startswith("- ")]
         for number, lines in run_parts.items():
-            while lines and not lines[-1]:
-                lines.pop()
-            parts[number] = [lines[0], "", "Updated on its own, not by the run above:", ""] + own + [""] + \
-                lines[1:] + [""] + [line.replace(FOOTER, "That run took ", 1) for line in run_footer] + [""]
+            heading, body = lines[0], "\n".join(lines[1:]).strip("\n").split("\n")
+            parts[number] = [heading, "", "Updated on its own, not by the run above:", ""] + own + [""] + \
+                body + [""] + [line.replace(FOOTER, "That run took ", 1) for line in run_footer] + [""]
         body = [line for number in sorted(parts) for line in parts[number]]
         write_text(path, "\n".join(head + body + footer).rstrip("\n") + "\n")

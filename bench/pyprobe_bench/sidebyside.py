@@ -13,7 +13,8 @@
                     libpyprobe.a (examples/cpython/build, in --cpython-work;
                     only the static and plain builds are needed)
   Debian 3.11       /usr/bin/python3.11 (--with-dtrace), alone and with the
-                    pyprobe package enabled (python/install --target)
+                    pyprobe package enabled (python/install --target); run
+                    as a private copy (private_copy() says why)
 
   idle       callgrind: instructions per call of bench/programs/calls.py
              (recursion) through stock_run.py, the larger size minus the
@@ -30,11 +31,12 @@ import ast
 import json
 import os
 import re
+import shutil
 import subprocess
 
 from . import PROGRAMS, ROOT
 from .hits import bpftrace_path, run_traced, run_untraced
-from .measure import callgrind, median
+from .measure import callgrind, median, wall
 from .shell import Failure, output, run_logged, say
 from .stock import interpreter
 
@@ -42,6 +44,7 @@ DEBIAN_PYTHON = "/usr/bin/python3.11"
 DEFAULT_PYUSDT = "/var/cache/pyprobe/pyusdt"
 CALLS_SIZES = ("18", "24")   # fib(n): 2 * F(n + 1) - 1 calls
 EVENTS_PROGRAM = os.path.join(PROGRAMS, "sidebyside_calls.py")
+PYPROBE_ROW = "pyprobe package"  # the row the others are compared with
 
 NOTES = {
     "pyprobe": "watcher thread polls the semaphores every 10 ms without the GIL; entry alone turns on "
@@ -49,7 +52,9 @@ NOTES = {
     "pyusdt": "poll thread takes the GIL every 100 ms; any traced probe turns on all six events (LINE and "
               "CALL too, repr() of callables and return values); holds PROFILER_ID from import on",
     "rebuild": "nothing to activate: the interpreter's own sites; pyprobe's header makes the line guard "
-               "test function__entry too (gh-98894 fixed at build time)",
+               "test function__entry too (gh-98894 fixed at build time), so while function__entry is traced "
+               "3.11's dispatch also works out the line of every instruction (maybe_dtrace_line, "
+               "_PyCode_CheckLineNumber) and then fires no line probe: most of its cost besides the uprobe",
     "debian+pyprobe": "the interpreter's own probe; pyprobe's watcher (10 ms, no GIL while untraced) gives "
                       "every thread an empty C profile function while it is traced, so that 3.11 takes its "
                       "tracing path, and takes the GIL at each look while traced to keep them on it",
@@ -131,6 +136,28 @@ def debian_target(opts):
     return os.path.join(work, "site")
 
 
+def private_copy(opts):
+    """Debian's python3.11, copied byte for byte into OUT: a file of its own,
+    so that another session's tracer attached to /usr/bin/python3.11 (a
+    uprobe on a file breaks into every process that maps it unless it is
+    attached by pid) neither adds hits to these rows nor stops callgrind
+    with a SIGTRAP. It finds its standard library as the original does."""
+    copy = os.path.join(opts.out, "sidebyside", "python3.11", "bin", "python3.11")
+    with open(DEBIAN_PYTHON, "rb") as f:
+        original = f.read()
+    if read_bytes(copy) != original:
+        os.makedirs(os.path.dirname(copy), exist_ok=True)
+        shutil.copy2(DEBIAN_PYTHON, copy)
+    return copy
+
+
+def read_bytes(path):
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def has_python_probes(path):
     return os.path.exists(path) and "Provider: python" in output(["readelf", "-n", path])
 
@@ -141,7 +168,7 @@ def rows(builds, opts):
     try:
         python = interpreter("3.14", opts.out)
         module = output([python, "-m", "pyprobe", "where"]).strip()
-        found.append(Row("pyprobe package", python, "pyprobe", clean_env(),
+        found.append(Row(PYPROBE_ROW, python, "pyprobe", clean_env(),
                          f"usdt:{module}:python:function__entry", python, NOTES["pyprobe"], []))
         row, why = pyusdt_row(opts, python)
         found += [row] if row else []
@@ -164,15 +191,15 @@ def add_debian(opts, found, missing):
     """Debian's python3.11 with the pyprobe package and alone, when it has
     its probes; returns (found, missing)."""
     if has_python_probes(DEBIAN_PYTHON):
-        probe = f"usdt:{DEBIAN_PYTHON}:python:function__entry"
+        python = private_copy(opts)
+        probe = f"usdt:{python}:python:function__entry"
         try:
             site = debian_target(opts)
-            found.append(Row("Debian python3.11 + pyprobe package", DEBIAN_PYTHON, "pyprobe",
-                             clean_env(PYTHONPATH=site), probe, DEBIAN_PYTHON, NOTES["debian+pyprobe"], []))
+            found.append(Row("Debian python3.11 + pyprobe package", python, "pyprobe",
+                             clean_env(PYTHONPATH=site), probe, python, NOTES["debian+pyprobe"], []))
         except Failure as e:
             missing.append(f"Debian python3.11 + pyprobe package: left out, {str(e).splitlines()[0]}")
-        found.append(Row("Debian python3.11 alone", DEBIAN_PYTHON, "alone", clean_env(), probe, None,
-                         NOTES["debian"]))
+        found.append(Row("Debian python3.11 alone", python, "alone", clean_env(), probe, None, NOTES["debian"]))
     else:
         missing.append(f"Debian python3.11: left out, no {DEBIAN_PYTHON} with python probes")
     return found, missing
@@ -183,10 +210,10 @@ def per_call(python, mode, env, scratch):
     over the calls the larger makes more."""
     counts = []
     for size in CALLS_SIZES:
+        cmd = [python, os.path.join(PROGRAMS, "stock_run.py"), mode, os.path.join(PROGRAMS, "calls.py"), size]
+        wall(cmd, env=env)  # first, so that no count includes writing the modules' .pyc files
         say(f"sidebyside callgrind: {python} {mode} calls {size}")
-        counts.append(callgrind([python, os.path.join(PROGRAMS, "stock_run.py"), mode,
-                                 os.path.join(PROGRAMS, "calls.py"), size], env=env,
-                                out_file=os.path.join(scratch, "callgrind.out")))
+        counts.append(callgrind(cmd, env=env, out_file=os.path.join(scratch, "callgrind.out")))
     small, large = (fib_calls(int(n)) for n in CALLS_SIZES)
     return (counts[1] - counts[0]) / (large - small)
 
@@ -211,26 +238,53 @@ def latency_cell(row, trials):
     return f"{result['p50_ms']:.1f} / {result['p99_ms']:.1f}"
 
 
+CLOCKS = (("wall", "ns_per_call"), ("cpu", "cpu_ns_per_call"))
+KINDS = ("idle", "raised", "traced")
+
+
 def traced_samples(found, scratch, iterations, rounds, repeats, line):
-    """{row name: {"idle": [...], "raised": [...], "traced": [...], "hits": [...], "calls": n,
-    "trampoline": bool}}, the rows interleaved in each repeat so that drift hits them alike."""
-    samples = {row.name: {"idle": [], "raised": [], "traced": [], "hits": [], "calls": 0, "trampoline": False}
-               for row in found}
+    """{row name: {(clock, kind): [ns per call of each run], "hits": [...], "calls": n,
+    "trampoline": bool}}: each run untraced (idle), with the semaphore raised
+    by the program (raised) and under bpftrace (traced), by the wall clock
+    and by CPU time; the rows interleaved in each repeat so that drift hits
+    them alike."""
+    samples = {row.name: {"hits": [], "calls": 0, "trampoline": False} for row in found}
     for repeat in range(repeats):
         for row in found:
             say(f"sidebyside traced ({repeat + 1}/{repeats}): {row.name}")
             cmd = [row.python, EVENTS_PROGRAM, row.mode, str(iterations), str(rounds)]
-            idle = run_untraced(cmd, env=row.env)
-            raised = run_untraced(cmd + row.semaphore, env=row.env)
-            traced, hits = run_traced(cmd, f"{row.probe} /arg2 == {line}/", scratch, env=row.env)
+            results = {"idle": run_untraced(cmd, env=row.env),
+                       "raised": run_untraced(cmd + row.semaphore, env=row.env)}
+            results["traced"], hits = run_traced(cmd, f"{row.probe} /arg2 == {line}/", scratch, env=row.env)
             s = samples[row.name]
-            s["idle"].append(idle["ns_per_call"])
-            s["raised"].append(raised["ns_per_call"])
-            s["traced"].append(traced["ns_per_call"])
+            for clock, key in CLOCKS:
+                for kind in KINDS:
+                    s.setdefault((clock, kind), []).append(results[kind][key])
             s["hits"].append(hits)
-            s["calls"] = traced["calls"]
-            s["trampoline"] |= traced["trampoline"]
+            s["calls"] = results["traced"]["calls"]
+            s["trampoline"] |= results["traced"]["trampoline"]
     return samples
+
+
+def over_idle(s, clock, kind):
+    """The median over the runs of (kind - idle) ns per call: ns per event."""
+    return median([k - i for k, i in zip(s[(clock, kind)], s[(clock, "idle")])])
+
+
+def event_rows(found, samples, idle, latency):
+    """The table's rows; "vs pyprobe 3.14": CPU ns/event over the pyprobe package's."""
+    anchor = over_idle(samples[PYPROBE_ROW], "cpu", "traced") if PYPROBE_ROW in samples else None
+    table = []
+    for row in found:
+        s = samples[row.name]
+        fired = max(s["hits"]) > 0
+        cpu_event = over_idle(s, "cpu", "traced")
+        events = [f"{over_idle(s, 'wall', 'traced'):.0f}", f"{cpu_event:.0f}", f"{over_idle(s, 'cpu', 'raised'):.0f}",
+                  f"{cpu_event / anchor:.2f}" if anchor else "-"] if fired else ["none fired", "none fired", "-", "-"]
+        table.append([row.name, *idle[row.name], f"{median(s[('wall', 'idle')]):.1f}", *events,
+                      f"{min(s['hits']):,}-{max(s['hits']):,} of {s['calls']:,}",
+                      "yes" if s["trampoline"] else "no", latency[row.name]])
+    return table
 
 
 def skipped(opts):
@@ -264,44 +318,33 @@ def run(builds, opts, scratch, report):
     samples = traced_samples(found, scratch, iterations, rounds, repeats, line)
     latency = {row.name: latency_cell(row, 10 if opts.quick else 100) for row in found}
     ended = load()
-    per_event = {}
-    table = []
-    for row in found:
-        s = samples[row.name]
-        untraced, traced = median(s["idle"]), median(s["traced"])
-        fired = max(s["hits"]) > 0
-        per_event[row.name] = median([t - i for t, i in zip(s["traced"], s["idle"])]) if fired else None
-        without_uprobe = median([r - i for r, i in zip(s["raised"], s["idle"])])
-        table.append([row.name, *idle[row.name], f"{untraced:.1f}", f"{traced:.1f}",
-                      f"{per_event[row.name]:.0f}" if fired else "none fired",
-                      f"{without_uprobe:.0f}" if fired else "-", "-",
-                      f"{min(s['hits']):,}-{max(s['hits']):,} of {s['calls']:,}",
-                      "yes" if s["trampoline"] else "no", latency[row.name]])
-    anchor = per_event.get(found[0].name) if found else None
-    for cells, row in zip(table, found):
-        if anchor and per_event[row.name] is not None:
-            cells[8] = f"{per_event[row.name] / anchor:.2f}"
-    report.emit(f"Machine: {os.cpu_count()} CPUs, shared with other work; load average "
+    table = event_rows(found, samples, idle, latency)
+    report.emit(f"Machine state: {os.cpu_count()} CPUs, shared with other work; load average "
                 f"(1, 5, 15 min) {started} when the part started, {ended} when it ended. Idle: callgrind, "
                 f"bench/programs/calls.py through stock_run.py at fib({CALLS_SIZES[0]}) and fib({CALLS_SIZES[1]}), "
                 f"(instructions of the larger - the smaller) / ({fib_calls(int(CALLS_SIZES[1])):,} - "
                 f"{fib_calls(int(CALLS_SIZES[0])):,} calls). Traced: bench/programs/sidebyside_calls.py, "
                 f"{repeats} runs of {rounds} rounds of {iterations:,} calls of an empty function, each run "
-                f"untraced and with bpftrace `@hits = count()` on the entry probe (`/arg2 == {line}/`: f's "
-                f"line), medians.")
+                f"untraced, with the entry probe's semaphore raised and no tracer, and with bpftrace "
+                f"`@hits = count()` on the entry probe (`/arg2 == {line}/`: f's line); ns per call by the wall "
+                f"clock and by the thread's CPU time (time.thread_time_ns: its user and kernel time, the "
+                f"uprobe's included, not the time it waited for a CPU); medians.")
     report.emit()
     report.table(["implementation", "idle instr/call, without", "with, untraced", "difference",
-                  "untraced ns/call", "traced ns/call", "ns/event", "of which not the uprobe", "vs pyprobe 3.14",
-                  "entries counted", "trampoline", "activation p50 / p99 ms"], table,
+                  "untraced ns/call", "ns/event, wall", "ns/event, CPU", "of which not the uprobe, CPU",
+                  "CPU vs pyprobe 3.14", "entries counted", "trampoline", "activation p50 / p99 ms"], table,
                  ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l", "r"])
     report.emit("Without the probes: the same interpreter without the module; for pyprobe's CPython 3.11, the "
-                "plain build of the same source and configure flags. Activation: from the entry probe's semaphore "
+                "plain build of the same source and configure flags. Debian's python3.11 runs as a byte-for-byte "
+                "copy of /usr/bin/python3.11 in the output directory, out of reach of other sessions' tracers "
+                "attached to that file. Activation: from the entry probe's semaphore "
                 "rising (raised by the program, as the kernel does when a tracer attaches) until the module has "
                 "turned its events on, while Python code runs (bench/programs/stock_latency.py), 100 times at "
-                "random phases of the module's poll; \"-\": nothing to turn on. Of which not the uprobe: the "
-                "same loop with the entry probe's semaphore raised by the program itself and no tracer (so "
-                "everything of an event runs but the uprobe), minus untraced; the rest of ns/event is the "
-                "kernel's uprobe and bpftrace's program.")
+                "random phases of the module's poll; \"-\": nothing to turn on. ns/event: traced minus "
+                "untraced. Of which not the uprobe: with the entry probe's semaphore raised by the program itself "
+                "and no tracer (everything of an event runs but the uprobe) minus untraced; the rest of ns/event "
+                "is the kernel's uprobe and bpftrace's program. On a shared machine the wall clock counts the "
+                "time the program waited for a CPU as well: the CPU columns are the steadier.")
     report.emit()
     for row in found:
         report.emit(f"- {row.name}: {row.note}.")

@@ -46,7 +46,7 @@ DEFAULT_INTERVAL = 0.01
 
 
 # 3.11: no sys.monitoring; the interpreter's own probes, if it has them.
-_NATIVE_ENTRY = sys.version_info < (3, 12)
+_BEFORE_MONITORING = sys.version_info < (3, 12)
 
 
 class _State:
@@ -59,7 +59,7 @@ def where():
     """The file that holds the python provider's probes: what a tracer
     names as the module (usdt:WHERE:python:function__entry). On 3.11 built
     --with-dtrace, the interpreter's own file."""
-    if _NATIVE_ENTRY and _native_entry():
+    if _BEFORE_MONITORING and _native_entry():
         return _native.interpreter_probes()[0]
     return os.path.realpath(_native.__file__)
 
@@ -71,7 +71,7 @@ def _native_entry():
 
 def _apply():
     """What the watcher hands the raised semaphores to."""
-    if _NATIVE_ENTRY:
+    if _BEFORE_MONITORING:
         return _native.tracing_path
     from . import _activate
     return _activate.apply
@@ -81,7 +81,7 @@ def unsupported():
     """Why enable() cannot work in this interpreter, or None."""
     if not PROBES:
         return "this pyprobe was built without probes (PYPROBE_PROBES=OFF or no systemtap-sdt-dev)"
-    if _NATIVE_ENTRY and not _native_entry():
+    if _BEFORE_MONITORING and not _native_entry():
         return (f"the python provider needs Python 3.12 or later (sys.monitoring), or a --with-dtrace 3.11; "
                 f"this is {sys.version_info.major}.{sys.version_info.minor} without probes of its own")
     if "t" in sys.abiflags:  # a free-threaded build (no sysconfig: a costly import)

@@ -43,7 +43,8 @@ set(PYPROBE_DTRACE_TIMEOUT 60 CACHE STRING
   "Seconds that dtrace -h or -G may run in pyprobe_add_provider()'s build steps before it is killed")
 
 # Fails configuring unless the provider file is good (or will be made by
-# the build): the message is pyprobe-provider's FILE:LINE:COLUMN line.
+# the build). pyprobe-provider's FILE:LINE:COLUMN line goes straight to
+# stderr, at the start of a line, where editors look for it.
 function(pyprobe__check_provider provider shown)
   if(NOT EXISTS "${provider}")
     get_source_file_property(generated "${provider}" GENERATED)
@@ -53,13 +54,10 @@ function(pyprobe__check_provider provider shown)
     return()
   endif()
   execute_process(COMMAND "${PYPROBE_PROVIDER_TOOL}" check "${shown}"
-    WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" TIMEOUT 60
-    RESULT_VARIABLE rc ERROR_VARIABLE message ERROR_STRIP_TRAILING_WHITESPACE)
+    WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" TIMEOUT 60 RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
-    if(NOT message)
-      set(message "pyprobe_add_provider: pyprobe-provider check ${shown}: ${rc}")
-    endif()
-    message(FATAL_ERROR "${message}")
+    message(FATAL_ERROR "pyprobe_add_provider: PROVIDER ${shown} is not a provider file that pyprobe reads "
+      "(pyprobe-provider check: ${rc}; the line above says why)")
   endif()
 endfunction()
 

@@ -2,6 +2,7 @@
  * provider_run.h). */
 #define _GNU_SOURCE /* nftw's FTW_DEPTH, asprintf */
 #include "provider_run.h"
+#include "provider_write.h" /* pyprobe__write_file */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -177,32 +178,10 @@ static char **dtrace_argv(const char *dtrace, const char *mode, char *const opti
     return argv;
 }
 
-/* Writes text to the file dir/name: 0 or -errno. */
-static int write_file(const char *dir, const char *name, const char *text)
-{
-    char *path;
-    FILE *f;
-    int rc = 0;
-
-    if (asprintf(&path, "%s/%s", dir, name) < 0)
-        return -ENOMEM;
-    f = fopen(path, "we");
-    if (!f) {
-        rc = -errno;
-    } else if (fputs(text, f) == EOF) {
-        rc = -errno;
-        fclose(f);
-    } else if (fclose(f) != 0) {
-        rc = -errno;
-    }
-    free(path);
-    return rc;
-}
-
 int pyprobe__dtrace(const char *dtrace, const char *mode, char *const options[], const char *source,
                     const char *source_name, const char *output, unsigned timeout_seconds, int *status)
 {
-    char *scratch = NULL, *result = NULL, *copy = NULL, **argv = NULL;
+    char *scratch = NULL, *input = NULL, *result = NULL, *copy = NULL, **argv = NULL;
     int rc, cleanup;
 
     if (!dtrace || !mode || !source || !source_name || strchr(source_name, '/') || !output || !status)
@@ -217,12 +196,18 @@ int pyprobe__dtrace(const char *dtrace, const char *mode, char *const options[],
         return rc;
     }
     /* dtrace runs in the scratch directory, where its input and output are. */
-    rc = write_file(scratch, source_name, source);
     copy = strdup(output);
-    if (rc == 0 && (!copy || asprintf(&result, "%s/%s", scratch, basename(copy)) < 0))
-        rc = -ENOMEM, result = NULL;
-    if (rc == 0 && !(argv = dtrace_argv(dtrace, mode, options, (char *)source_name, basename(copy))))
+    if (!copy || asprintf(&input, "%s/%s", scratch, source_name) < 0) {
+        input = NULL;
         rc = -ENOMEM;
+    } else if (asprintf(&result, "%s/%s", scratch, basename(copy)) < 0) {
+        result = NULL;
+        rc = -ENOMEM;
+    } else if (!(argv = dtrace_argv(dtrace, mode, options, (char *)source_name, basename(copy)))) {
+        rc = -ENOMEM;
+    }
+    if (rc == 0)
+        rc = pyprobe__write_file(input, source);
     if (rc == 0)
         rc = pyprobe__run_limited(argv, scratch, timeout_seconds, status);
     if (rc == 0 && WIFEXITED(*status) && WEXITSTATUS(*status) == 0 && rename(result, output) != 0)
@@ -230,6 +215,7 @@ int pyprobe__dtrace(const char *dtrace, const char *mode, char *const options[],
     cleanup = pyprobe__remove_tree(scratch);
     free(argv);
     free(copy);
+    free(input);
     free(result);
     free(scratch);
     return rc ? rc : cleanup;

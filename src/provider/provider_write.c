@@ -183,11 +183,24 @@ static int holds(const char *path, const char *text)
     return same;
 }
 
+int pyprobe__write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "we");
+    int rc = 0;
+
+    if (!f)
+        return -errno;
+    if (fputs(text, f) == EOF)
+        rc = -errno;
+    if (fclose(f) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
 int pyprobe__write_if_changed(const char *path, const char *text)
 {
     char *temporary;
-    FILE *f;
-    int rc = 0;
+    int rc;
 
     if (!path || !text)
         return -EINVAL;
@@ -195,13 +208,7 @@ int pyprobe__write_if_changed(const char *path, const char *text)
         return 0;
     if (asprintf(&temporary, "%s.tmp", path) < 0)
         return -ENOMEM;
-    f = fopen(temporary, "we");
-    if (!f)
-        rc = -errno;
-    else if (fputs(text, f) == EOF)
-        rc = -errno, fclose(f);
-    else if (fclose(f) != 0)
-        rc = -errno;
+    rc = pyprobe__write_file(temporary, text);
     if (rc == 0 && rename(temporary, path) != 0)
         rc = -errno;
     if (rc != 0)

@@ -32,6 +32,9 @@ int pyprobe__d_notes_source(const struct pyprobe__d_file *file, const char *sour
  * dtrace -h's header; names and argument counts are what matter. */
 int pyprobe__d_dtrace_source(const struct pyprobe__d_file *file, char **out);
 
+/* Writes `text` to the file at `path` (created or truncated): 0 or -errno. */
+int pyprobe__write_file(const char *path, const char *text);
+
 /* Writes `text` to the file at `path` unless it holds exactly that already,
  * so that an unchanged source keeps its time stamp and nothing recompiles;
  * through a temporary file and rename(), so a reader never sees half of it.

@@ -3,6 +3,7 @@
 # pyprobe::pyprobe_static and pyprobe_add_provider()).
 include(CMakePackageConfigHelpers)
 set(PYPROBE_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/pyprobe")
+set(PYPROBE_PROVIDER_TOOL_DIR "${CMAKE_INSTALL_LIBEXECDIR}/pyprobe")
 
 install(FILES include/pyprobe.h "${PYPROBE_GENERATED_INCLUDE}/pyprobe_config.h"
   DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
@@ -16,13 +17,16 @@ install(TARGETS pyprobe pyprobe_static EXPORT pyprobeTargets
 install(EXPORT pyprobeTargets NAMESPACE pyprobe:: DESTINATION "${PYPROBE_CMAKE_DIR}")
 configure_package_config_file(cmake/pyprobeConfig.cmake.in
   "${PROJECT_BINARY_DIR}/pyprobeConfig.cmake" INSTALL_DESTINATION "${PYPROBE_CMAKE_DIR}"
-  PATH_VARS CMAKE_INSTALL_INCLUDEDIR)
+  PATH_VARS CMAKE_INSTALL_INCLUDEDIR PYPROBE_PROVIDER_TOOL_DIR)
 # 0.x: a new minor version may change the API.
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/pyprobeConfigVersion.cmake"
   COMPATIBILITY SameMinorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/pyprobeConfig.cmake"
-  "${PROJECT_BINARY_DIR}/pyprobeConfigVersion.cmake" cmake/PyprobeProvider.cmake cmake/PyprobeSignatures.cmake
+  "${PROJECT_BINARY_DIR}/pyprobeConfigVersion.cmake" cmake/PyprobeProvider.cmake
   DESTINATION "${PYPROBE_CMAKE_DIR}")
+# pyprobe_add_provider()'s program (tools/pyprobe-provider), which no one
+# types: not on PATH.
+install(PROGRAMS "${PYPROBE_PROVIDER_TOOL}" DESTINATION "${PYPROBE_PROVIDER_TOOL_DIR}")
 
 # pyprobe.pc is written at install time so that it names the prefix really
 # installed to (cmake --install --prefix P); the CMake package is relocatable.

@@ -34,6 +34,7 @@ def install(opts, prefix):
         check(os.path.isfile(path), f"not installed: {path}")
     dynamic = run(["readelf", "-d", os.path.join(libdir, "libpyprobe.so.1")]).stdout
     check("Library soname: [libpyprobe.so.1]" in dynamic, f"no SONAME libpyprobe.so.1:\n{dynamic}")
+    check_symbol_versions(os.path.join(libdir, "libpyprobe.so.1"))
     # Relocatable and self-contained: nothing installed may point into the build.
     for root, _, files in os.walk(prefix):
         for name in files:
@@ -42,6 +43,26 @@ def install(opts, prefix):
                 check(os.path.realpath(opts.build_dir) not in text,
                       f"{os.path.join(root, name)} names the build tree")
     return libdir
+
+
+# The functions added after libpyprobe.so.1.0, by version node (src/libpyprobe.map.in).
+LATER_NODES = {"pyprobe_provider_create_ex": "PYPROBE_1.1"}
+
+
+def check_symbol_versions(library):
+    """Every exported function carries its version node: PYPROBE_1, or the
+    later node that added it."""
+    versions = {}
+    for line in run(["readelf", "--dyn-syms", "-W", library]).stdout.splitlines():
+        fields = line.split()
+        if len(fields) >= 8 and fields[3] == "FUNC" and fields[6] != "UND" and "@@" in fields[7]:
+            name, version = fields[7].split("@@")
+            versions[name] = version
+    check("pyprobe_provider_create" in versions, f"{library} exports no pyprobe_provider_create: {versions}")
+    wrong = {name: version for name, version in versions.items()
+             if version != LATER_NODES.get(name, "PYPROBE_1")}
+    check(not wrong, f"{library}: functions in the wrong version node: {wrong}")
+    check(all(name in versions for name in LATER_NODES), f"{library} lacks {set(LATER_NODES) - set(versions)}")
 
 
 def needed(program):

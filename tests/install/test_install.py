@@ -9,7 +9,9 @@ each with bpftrace: exact hits and arguments. Only tracing may be skipped.
 import argparse
 import collections
 import os
+import re
 import shutil
+import sys
 import tempfile
 
 from common import check, fail, run, run_bpftrace
@@ -30,6 +32,7 @@ def install(opts, prefix):
     expected += [os.path.join(cmake_dir, name) for name in (
         "pyprobeConfig.cmake", "pyprobeConfigVersion.cmake", "pyprobeTargets.cmake",
         "PyprobeProvider.cmake")]
+    expected += [os.path.join(prefix, "share", "pyprobe", "scripts", name) for name in ("flow.bt", "flow.d", "README.md")]
     for path in expected:
         check(os.path.isfile(path), f"not installed: {path}")
     dynamic = run(["readelf", "-d", os.path.join(libdir, "libpyprobe.so.1")]).stdout
@@ -70,6 +73,22 @@ def needed(program):
             if "(NEEDED)" in line]
 
 
+def check_python_dir(directory, opts, said_by):
+    """The directory the .pc file or the CMake package names holds the
+    Python package, and Python imports it from there (not in a sanitizer
+    build, whose module needs the sanitizers' runtimes preloaded)."""
+    if not opts.python_module:
+        check(directory == "", f"{said_by} names {directory!r}, but this build has no Python module")
+        return
+    check(os.path.isfile(os.path.join(directory, "pyprobe", "__init__.py")),
+          f"{said_by} names {directory!r}, which holds no pyprobe/__init__.py")
+    if not opts.sanitize:
+        found = run([sys.executable, "-c", "import pyprobe; print(pyprobe.__file__)"], cwd="/",
+                    env=dict(os.environ, PYTHONPATH=directory)).stdout.strip()
+        check(found == os.path.join(directory, "pyprobe", "__init__.py"), f"PYTHONPATH={directory}: pyprobe is {found}")
+    print(f"ok: {said_by} names the Python package's directory {directory}")
+
+
 def sanitize_flags(opts):
     return [f"-fsanitize={opts.sanitize}"] if opts.sanitize else []
 
@@ -84,6 +103,8 @@ def build_with_pkgconfig(opts, libdir, out):
     def flags(*args):
         return run([pkg_config, *args, "pyprobe"], env=env).stdout.split()
 
+    check_python_dir(run([pkg_config, "--variable=pythondir", "pyprobe"], env=env).stdout.strip(), opts,
+                     "pyprobe.pc's pythondir")
     check("-DPYPROBE_STATIC" not in flags("--cflags"), "--cflags has -DPYPROBE_STATIC")
     check("-DPYPROBE_STATIC" in flags("--static", "--cflags"), "--static --cflags lacks -DPYPROBE_STATIC")
     rpath = "-Wl,-rpath," + flags("--variable=libdir")[0]
@@ -104,7 +125,9 @@ def build_with_cmake(opts, prefix, out):
                  "-DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON"]
     if opts.sanitize:
         configure.append("-DCMAKE_C_FLAGS=" + " ".join(sanitize_flags(opts)))
-    run(configure)
+    said = re.search(r"^-- pyprobe_PYTHON_DIR=(.*)$", run(configure).stdout, re.M)
+    check(said, "the consumer's configure printed no pyprobe_PYTHON_DIR")
+    check_python_dir(said.group(1), opts, "the CMake package's pyprobe_PYTHON_DIR")
     run([opts.cmake, "--build", build])
     cache = open(os.path.join(build, "CMakeCache.txt")).read()
     found = os.path.join(prefix, opts.libdir, "cmake", "pyprobe")
@@ -151,6 +174,7 @@ def main():
     parser.add_argument("--cc", default="cc")
     parser.add_argument("--sanitize", default="", help="the build's PYPROBE_SANITIZE")
     parser.add_argument("--provider", default="python")
+    parser.add_argument("--python-module", type=int, default=1, help="1: the build has the Python module")
     opts = parser.parse_args()
     check(not os.path.isabs(opts.libdir), f"--libdir {opts.libdir} must be relative to the prefix")
 

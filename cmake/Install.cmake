@@ -67,6 +67,7 @@ if(TARGET pyprobe_python)
   install(FILES python/pyprobe-auto.pth DESTINATION "${PYPROBE_PYTHON_INSTALL_DIR}" COMPONENT python)
 endif()
 
-# The ready tracing scripts (bpftrace and D), for the installed command's users.
-install(DIRECTORY examples/scripts/ DESTINATION "${CMAKE_INSTALL_DATADIR}/pyprobe/scripts"
+# The ready tracing scripts (bpftrace and D), for the installed command's
+# users; executable, as their #! lines ask.
+install(DIRECTORY examples/scripts/ DESTINATION "${CMAKE_INSTALL_DATADIR}/pyprobe/scripts" USE_SOURCE_PERMISSIONS
   FILES_MATCHING PATTERN "*.bt" PATTERN "*.d" PATTERN "README.md")

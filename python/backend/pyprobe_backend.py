@@ -186,10 +186,11 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     return name
 
 
-def _source_files():
-    """The files of the source tree: git's list when this is a checkout
-    (tracked and new files, not ignored ones), else every file but build
-    trees and caches."""
+def source_files():
+    """The files of the source tree, relative to it: git's list when this
+    is a checkout (tracked and new files, not ignored ones), else every file
+    but build trees and caches. (The sdist's, and the tests' copies of the
+    tree.)"""
     try:
         listed = subprocess.run(["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                                 capture_output=True, check=True).stdout.decode().split("\0")
@@ -215,7 +216,7 @@ def build_sdist(sdist_directory, config_settings=None):
         return info
 
     with tarfile.open(os.path.join(sdist_directory, f"{base}.tar.gz"), "w:gz", format=tarfile.PAX_FORMAT) as tar:
-        for name in _source_files():
+        for name in source_files():
             tar.add(os.path.join(ROOT, name), f"{base}/{name}", recursive=False, filter=normalize)
         data = _metadata(project).encode()
         info = normalize(tarfile.TarInfo(f"{base}/PKG-INFO"))

@@ -119,10 +119,13 @@ def build_with_pkgconfig(opts, libdir, out):
 
 
 def build_with_cmake(opts, prefix, out):
+    """The consumer project, finding pyprobe in `prefix`: by
+    CMAKE_PREFIX_PATH, except in /usr, where find_package looks by itself."""
     build = os.path.join(out, "build")
     configure = [opts.cmake, "-S", opts.consumer, "-B", build, "-G", opts.generator,
-                 f"-DCMAKE_PREFIX_PATH={prefix}", f"-DCMAKE_C_COMPILER={opts.cc}",
-                 "-DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON"]
+                 f"-DCMAKE_C_COMPILER={opts.cc}", "-DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON"]
+    if prefix != "/usr":
+        configure.append(f"-DCMAKE_PREFIX_PATH={prefix}")
     if opts.sanitize:
         configure.append("-DCMAKE_C_FLAGS=" + " ".join(sanitize_flags(opts)))
     said = re.search(r"^-- pyprobe_PYTHON_DIR=(.*)$", run(configure).stdout, re.M)
@@ -162,6 +165,21 @@ def trace_tick(program):
     print(f"ok: {program}: {sum(seen.values())} mylang:tick events")
 
 
+def build_and_trace(opts, prefix, libdir, out):
+    """Builds the consumer programs against the pyprobe installed in
+    prefix (opts.path says how) and traces each."""
+    if opts.path == "pkgconfig":
+        programs = build_with_pkgconfig(opts, libdir, out)
+    else:
+        programs = build_with_cmake(opts, prefix, out)
+    # Built; from here on a missing tracer skips.
+    trace_hook(programs["shared"], os.path.join(libdir, "libpyprobe.so.1"), opts.provider)
+    trace_hook(programs["static"], programs["static"], opts.provider)
+    if "tick" in programs:
+        trace_tick(programs["tick"])
+    return programs
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--path", choices=("pkgconfig", "find_package"), required=True)
@@ -180,16 +198,7 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="pyprobe-install-") as tmp:
         prefix = os.path.join(tmp, "prefix")
-        libdir = install(opts, prefix)
-        if opts.path == "pkgconfig":
-            programs = build_with_pkgconfig(opts, libdir, tmp)
-        else:
-            programs = build_with_cmake(opts, prefix, tmp)
-        # Built; from here on a missing tracer skips.
-        trace_hook(programs["shared"], os.path.join(libdir, "libpyprobe.so.1"), opts.provider)
-        trace_hook(programs["static"], programs["static"], opts.provider)
-        if "tick" in programs:
-            trace_tick(programs["tick"])
+        build_and_trace(opts, prefix, install(opts, prefix), tmp)
 
 
 if __name__ == "__main__":

@@ -73,8 +73,8 @@ extern "C" {
 #define PYPROBE_PROVIDER_NAME_MAX 59
 #define PYPROBE_PROBE_NAME_MAX 63
 
-/* The longest error message, its NUL included: a buffer of this size for
- * pyprobe_provider_create_ex() never cuts one. */
+/* A buffer for pyprobe_provider_create_ex()'s message: none is longer,
+ * its NUL included. (pyprobe_provider_error()'s are cut at this size.) */
 #define PYPROBE_ERROR_MAX 512
 
 /* An argument's type, and how tracers see it (the note's size and sign). */

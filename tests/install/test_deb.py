@@ -24,18 +24,13 @@ import glob
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import types
 
+import test_install  # the consumer's builds and traces
 from common import check, fail, require_root, require_tool, run, skip
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "python", "backend"))
-import pyprobe_backend  # noqa: E402 - source_files(): the tree as the sdist has it
-import test_install  # noqa: E402 - the consumer's builds and traces
+from installed import ROOT, copy_source_tree, trace_installed_package
 
 PACKAGES = ("libpyprobe1", "libpyprobe-dev", "pyprobe", "python3-pyprobe")
 MARKER = "/var/tmp/pyprobe-test-deb.installed"
@@ -106,13 +101,6 @@ def clear_the_way():
     purge()
 
 
-def copy_tree(destination):
-    for name in pyprobe_backend.source_files():
-        target = os.path.join(destination, name)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copy2(os.path.join(ROOT, name), target, follow_symlinks=False)
-
-
 def logged(command, log, cwd, env=None, timeout=BUILD_SECONDS):
     """Runs command with its output to log; on failure shows the log's end."""
     with open(log, "w") as out:
@@ -128,7 +116,7 @@ def logged(command, log, cwd, env=None, timeout=BUILD_SECONDS):
 
 def build(tmp, version):
     source = os.path.join(tmp, "pyprobe")
-    copy_tree(source)
+    copy_source_tree(source)
     said = run(["dpkg-parsechangelog", "-l", os.path.join(source, "debian", "changelog"), "-SVersion"]).stdout.strip()
     check(said == version, f"debian/changelog says {said}, CMakeLists.txt {version}")
     logged(["dpkg-source", "-b", "pyprobe"], os.path.join(tmp, "source.log"), tmp)
@@ -191,13 +179,7 @@ def use_installed(tmp, version, multiarch, opts):
     found = run(["/usr/bin/python3", "-c", "import pyprobe; print(pyprobe.__file__, pyprobe.__version__)"],
                 env=env, cwd="/").stdout.split()
     check(found == ["/usr/lib/python3/dist-packages/pyprobe/__init__.py", version], f"python3 imports {found}")
-    trace_env = dict(env, PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "tests", "lib"),
-                                                      os.path.join(ROOT, "tests", "runtime")]))
-    proc = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests", "runtime", "test_python_trace.py")],
-                          env=trace_env, capture_output=True, text=True, timeout=600)
-    print(proc.stdout, end="")
-    check(proc.returncode == 0, f"test_python_trace.py with python3-pyprobe: exit {proc.returncode}\n{proc.stderr}")
-    print("ok: python3-pyprobe: imported from /usr/lib/python3/dist-packages, its provider traced")
+    trace_installed_package("/usr/bin/python3", env, "python3-pyprobe")
 
 
 def main():

@@ -27,13 +27,9 @@ import subprocess
 import sys
 import tempfile
 
+import test_install  # trace_hook()
 from common import check, fail, require_root, require_tool, run, skip
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "python", "backend"))
-import pyprobe_backend  # noqa: E402 - source_files()
-import test_install  # noqa: E402 - trace_hook()
+from installed import ROOT, copy_source_tree
 
 SECTION = "## Build and install"
 PREFIX = "/usr/local"
@@ -137,9 +133,7 @@ def main():
     blocks, readme_text = section_blocks(os.path.join(ROOT, "README.md"))
     with tempfile.TemporaryDirectory(prefix="pyprobe-readme-") as tmp:
         source, project = os.path.join(tmp, "pyprobe"), os.path.join(tmp, "project")
-        for name in pyprobe_backend.source_files():
-            os.makedirs(os.path.dirname(os.path.join(source, name)), exist_ok=True)
-            shutil.copy2(os.path.join(ROOT, name), os.path.join(source, name), follow_symlinks=False)
+        copy_source_tree(source)
         os.makedirs(project)
         for directory in (source, project):
             shutil.copy(os.path.join(opts.consumer, "hook.c"), os.path.join(directory, "interp.c"))

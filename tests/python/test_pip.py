@@ -16,15 +16,13 @@ its in-tree backend, python/backend), as the README says:
 """
 import argparse
 import os
-import subprocess
 import sys
 import tarfile
 import tempfile
 
-from common import SKIP_EXIT, check, run, skip
+from common import check, run
+from installed import ROOT, trace_installed_package
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 DISTRIBUTION = "pyprobe-usdt"
 BUILD_SECONDS = 900
 
@@ -76,16 +74,7 @@ def no_build_isolation_then_trace(opts, tmp):
     native = extension_links_libpyprobe(package)
     print(f"ok: pip install --no-build-isolation: {DISTRIBUTION} {opts.version} in {package}, {os.path.basename(native)}"
           " with libpyprobe linked in")
-    # The tracing test, run by the venv's python: the package it imports is the venv's.
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "tests", "lib"),
-                                                       os.path.join(ROOT, "tests", "runtime")]))
-    proc = subprocess.run([python, os.path.join(ROOT, "tests", "runtime", "test_python_trace.py")],
-                          env=env, capture_output=True, text=True, timeout=600)
-    print(proc.stdout, end="")
-    if proc.returncode == SKIP_EXIT:
-        skip(proc.stdout.strip().splitlines()[-1])
-    check(proc.returncode == 0, f"test_python_trace.py under {python}: exit {proc.returncode}\n{proc.stderr}")
-    print("ok: a provider defined from the pip-installed package, traced by bpftrace")
+    trace_installed_package(python, os.environ, "the pip-installed package")
 
 
 def sdist_with_build_isolation(opts, tmp):

@@ -1,0 +1,77 @@
+-- garbage.lua: collections of each kind, with instances of a class.
+-- (lua.c runs its scripts in generational mode.)
+--   1. incremental mode, stopped: three full collections
+--      (collectgarbage()), each of 1000 dropped Node instances: each frees
+--      what collectgarbage("count") says it does;
+--   2. generational mode: entering it is a full collection, then three
+--      young ones (collectgarbage("step"));
+--   3. incremental mode again, running: automatic cycles, counted by a
+--      finalizer that runs once per cycle and makes the next one;
+--   4. a last full collection, then the collector stays stopped.
+local Node = {__name = "Node"}
+Node.__index = Node
+
+local function node(value, next)
+  return setmetatable({value = value, next = next}, Node)
+end
+
+local function chain(n)
+  local head
+  for i = 1, n do head = node(i, head) end
+  return head
+end
+
+local cycles = 0
+local sentinel = {}
+sentinel.__gc = function()
+  cycles = cycles + 1
+  setmetatable({}, sentinel)
+end
+
+local function kilobytes()
+  return collectgarbage("count")
+end
+
+local function full()
+  local before = kilobytes()
+  collectgarbage()
+  return math.floor((before - kilobytes()) * 1024 + 0.5)
+end
+
+local function main()
+  local kept = chain(10)  -- alive to the end: freed by lua_close
+  local made = 10
+  collectgarbage("stop")
+  collectgarbage("incremental")
+  full()
+  expect("gc", 2, -1)
+  for _ = 1, 3 do
+    chain(1000)
+    made = made + 1000
+    expect("gc", 2, full())
+  end
+  collectgarbage("generational")
+  expect("gc", 2, -1)
+  for _ = 1, 3 do
+    chain(100)
+    made = made + 100
+    collectgarbage("step")
+    expect("gc", 0, -1)
+  end
+  collectgarbage("incremental")
+  setmetatable({}, sentinel)
+  collectgarbage("restart")
+  while cycles < 5 do
+    node(0)
+    made = made + 1
+  end
+  collectgarbage("stop")
+  for _ = 1, cycles do expect("gc", 1, -1) end
+  full()
+  expect("gc", 2, -1)
+  expect("calls", "__gc", cycles + 1)  -- and lua_close runs the last one
+  expect("instances", "Node", "garbage.lua", made, made)
+  print("kept", kept.value, "made", made)
+end
+
+run(main)

@@ -9,6 +9,7 @@
 
 #include "lprefix.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,50 @@
 #include "lstate.h"
 #include "lstring.h"
 #include "ltable.h"
+
+
+/* {======================================================
+** What the probes keep for a Lua state while traced
+** ======================================================= */
+
+/*
+** Not in Lua's global_State: a field there would make every state bigger,
+** and Lua collects by the bytes it has allocated, so even an untraced run
+** would collect at other moments than the unpatched Lua. (g->pyprobe_gc,
+** the one the hot paths read, sits in what was padding.) Records are made
+** when first needed, while traced, with malloc, and freed by lua_close;
+** the lock is for states that live in different threads.
+*/
+typedef struct Instances Instances;
+
+typedef struct State {
+  struct State *next;
+  const global_State *g;
+  lu_mem freed;  /* bytes swept since gc__start */
+  Instances *instances;
+} State;
+
+static State *states;
+static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
+
+
+/* g's record; a new one if 'make' (NULL when out of memory), else NULL
+** when there is none. */
+static State *state_of (const global_State *g, int make) {
+  State *s;
+  pthread_mutex_lock(&states_lock);
+  for (s = states; s != NULL && s->g != g; s = s->next)
+    ;
+  if (s == NULL && make && (s = (State *)calloc(1, sizeof(State))) != NULL) {
+    s->g = g;
+    s->next = states;
+    states = s;
+  }
+  pthread_mutex_unlock(&states_lock);
+  return s;
+}
+
+/* }====================================================== */
 
 
 /* Tracers read strings without faulting pages in: a literal on a page the
@@ -209,26 +254,34 @@ void pyprobe_lua_line (lua_State *L, CallInfo *ci, int line) {
 ** 1. Collections do not overlap in the events: a full collection (or a
 ** generational one) that finishes an incremental cycle ends that cycle
 ** first, and the collections a full one runs inside it open none.
-** gc__done passes the bytes that sweeping freed since gc__start (the
-** objects found dead; g->pyprobe_freed, which the sweeps add to).
+** gc__done passes the bytes that sweeping freed since gc__start: the
+** objects found dead (the sweeps report them while one is open).
 */
 int pyprobe_lua_gcstart (lua_State *L, int kind) {
   global_State *g = G(L);
+  State *s;
   if (g->pyprobe_gc == PYPROBE_LUA_GC_CYCLE + 1 && kind != PYPROBE_LUA_GC_CYCLE)
     pyprobe_lua_gcdone(L);
-  if (g->pyprobe_gc != 0)
+  if (g->pyprobe_gc != 0 || (s = state_of(g, 1)) == NULL)
     return 0;
   g->pyprobe_gc = cast_byte(kind + 1);
-  g->pyprobe_freed = 0;
+  s->freed = 0;
   PYPROBE_GC_START(kind);
   return 1;
 }
 
 
+void pyprobe_lua_swept (lua_State *L, ptrdiff_t bytes) {
+  State *s = state_of(G(L), 0);
+  if (s != NULL)
+    s->freed += cast(lu_mem, bytes);
+}
+
+
 void pyprobe_lua_gcdone (lua_State *L) {
-  global_State *g = G(L);
-  g->pyprobe_gc = 0;
-  PYPROBE_GC_DONE(cast(long, g->pyprobe_freed));
+  State *s = state_of(G(L), 0);
+  G(L)->pyprobe_gc = 0;
+  PYPROBE_GC_DONE(s != NULL ? cast(long, s->freed) : 0L);
 }
 
 /* }====================================================== */
@@ -260,12 +313,12 @@ typedef struct Slot {
   Class *cls;
 } Slot;
 
-typedef struct Instances {
+struct Instances {
   Class *classes;
   Slot *slots;  /* open addressing, linear probing; size a power of 2 */
   size_t size;
   size_t count;
-} Instances;
+};
 
 
 static size_t slotof (const Instances *in, const GCObject *o) {
@@ -390,7 +443,8 @@ static void creator (lua_State *L, Where *w) {
 
 void pyprobe_lua_setmetatable (lua_State *L, GCObject *o, Table *mt) {
   global_State *g = G(L);
-  Instances *in = (Instances *)g->pyprobe_instances;
+  State *s;
+  Instances *in;
   TString *key;
   const TValue *name;
   Class *cls;
@@ -399,11 +453,11 @@ void pyprobe_lua_setmetatable (lua_State *L, GCObject *o, Table *mt) {
     return;  /* announced already: it keeps its first class */
   if ((key = namekey(g)) == NULL || !ttisstring(name = luaH_getshortstr(mt, key)))
     return;  /* no class name */
-  if (in == NULL) {
-    if ((in = (Instances *)calloc(1, sizeof(Instances))) == NULL)
-      return;
-    g->pyprobe_instances = in;
-  }
+  if ((s = state_of(g, 1)) == NULL)
+    return;
+  if (s->instances == NULL && (s->instances = (Instances *)calloc(1, sizeof(Instances))) == NULL)
+    return;
+  in = s->instances;
   creator(L, &w);
   cls = classof(in, getstr(tsvalue(name)), w.file);
   if (cls == NULL || !remember(in, o, cls))
@@ -415,7 +469,8 @@ void pyprobe_lua_setmetatable (lua_State *L, GCObject *o, Table *mt) {
 
 
 void pyprobe_lua_free (lua_State *L, GCObject *o) {
-  Class *cls = forget((Instances *)G(L)->pyprobe_instances, o);
+  State *s = state_of(G(L), 0);
+  Class *cls = forget(s != NULL ? s->instances : NULL, o);
   if (cls != NULL) {
     PYPROBE_INSTANCE_DELETE_START(cls->name, cls->file);
     PYPROBE_INSTANCE_DELETE_DONE(cls->name, cls->file);
@@ -423,11 +478,21 @@ void pyprobe_lua_free (lua_State *L, GCObject *o) {
 }
 
 
-/* lua_close, once every object is freed. */
+/* lua_close, once every object is freed: the state's record goes. */
 void pyprobe_lua_close (lua_State *L) {
-  global_State *g = G(L);
-  Instances *in = (Instances *)g->pyprobe_instances;
-  if (in != NULL) {
+  State **p, *s = NULL;
+  pthread_mutex_lock(&states_lock);
+  for (p = &states; *p != NULL; p = &(*p)->next)
+    if ((*p)->g == G(L)) {
+      s = *p;
+      *p = s->next;
+      break;
+    }
+  pthread_mutex_unlock(&states_lock);
+  if (s == NULL)
+    return;
+  if (s->instances != NULL) {
+    Instances *in = s->instances;
     while (in->classes != NULL) {
       Class *next = in->classes->next;
       free(in->classes->name);
@@ -437,8 +502,8 @@ void pyprobe_lua_close (lua_State *L) {
     }
     free(in->slots);
     free(in);
-    g->pyprobe_instances = NULL;
   }
+  free(s);
 }
 
 /* }====================================================== */

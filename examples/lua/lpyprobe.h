@@ -131,8 +131,9 @@ PYPROBE_LUA_FUNC int pyprobe_lua_sync (lua_State *L);
 PYPROBE_LUA_FUNC void pyprobe_lua_line (lua_State *L, struct CallInfo *ci, int line);
 
 /* A collection starts (returns whether it opened one: a collection inside
-** another opens none), and ends. */
+** another opens none), sweeps, and ends. */
 PYPROBE_LUA_FUNC int pyprobe_lua_gcstart (lua_State *L, int kind);
+PYPROBE_LUA_FUNC void pyprobe_lua_swept (lua_State *L, ptrdiff_t bytes);
 PYPROBE_LUA_FUNC void pyprobe_lua_gcdone (lua_State *L);
 
 PYPROBE_LUA_FUNC void pyprobe_lua_setmetatable (lua_State *L, struct GCObject *o,

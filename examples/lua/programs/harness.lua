@@ -65,11 +65,14 @@ function expect(...)
 end
 
 function run(main)
+  -- the counts, also when main() ends with an error no one catches
+  local report <close> = setmetatable({}, {__close = function()
+    if control then
+      sethook()
+      for key, n in pairs(counts) do print(key .. "\t" .. n) end
+    end
+  end})
   io.read("l")
   if control then sethook(hook, "crl") end
   main()
-  if control then
-    sethook()
-    for key, n in pairs(counts) do print(key .. "\t" .. n) end
-  end
 end

@@ -94,6 +94,7 @@ static bool fold(enum pyprobe__d_op op, int64_t a, int64_t b, int64_t *out)
 bool pyprobe__d_constant(const struct pyprobe__d_node *node, int64_t *value)
 {
     int64_t a, b;
+    const char *text;
 
     node = pyprobe__d_unmacro(node);
     switch (node->kind) {
@@ -110,6 +111,23 @@ bool pyprobe__d_constant(const struct pyprobe__d_node *node, int64_t *value)
         return true;
     case PYPROBE__D_N_BINARY:
         return pyprobe__d_constant(node->a, &a) && pyprobe__d_constant(node->b, &b) && fold(node->op, a, b, value);
+    case PYPROBE__D_N_CAST:
+        if (!pyprobe__d_constant(node->a, &a))
+            return false;
+        *value = pyprobe__d_narrow(a, node->cast);
+        return true;
+    case PYPROBE__D_N_CALL:
+        if (!node->builtin || node->builtin->id != PYPROBE__D_F_STRLEN ||
+            !pyprobe__d_constant_string(node->args[0], &text))
+            return false;
+        *value = (int64_t)strlen(text);
+        return true;
+    case PYPROBE__D_N_IDENT: case PYPROBE__D_N_SELF: case PYPROBE__D_N_THIS: case PYPROBE__D_N_INDEX:
+        /* a variable nothing writes reads as D's 0 */
+        if (!node->symbol || node->symbol->written || node->type.kind != PYPROBE__D_T_INT)
+            return false;
+        *value = 0;
+        return true;
     default:
         return false;
     }
@@ -122,6 +140,16 @@ bool pyprobe__d_constant_string(const struct pyprobe__d_node *node, const char *
         return false;
     *text = node->string;
     return true;
+}
+
+int64_t pyprobe__d_narrow(int64_t value, struct pyprobe__d_type t)
+{
+    uint64_t mask = t.size >= 8 || t.size == 0 ? UINT64_MAX : (1ULL << (t.size * 8)) - 1;
+    uint64_t bits = (uint64_t)value & mask;
+
+    if (!t.is_unsigned && mask != UINT64_MAX && (bits >> (t.size * 8 - 1)))
+        bits |= ~mask;
+    return (int64_t)bits;
 }
 
 static struct pyprobe__d_type promote(struct pyprobe__d_type t)
@@ -286,7 +314,10 @@ static struct pyprobe__d_type check_macro(struct checker *c, struct pyprobe__d_n
 {
     if (n->macro)
         return check_expr(c, n->macro);
-    return n->op == PYPROBE__D_OP_ASSIGN ? T_STRING : T_I64;
+    if (n->op == PYPROBE__D_OP_ASSIGN)
+        return T_STRING;
+    /* unbound $N may yet be an identifier: its type is unknown until then */
+    return isdigit((unsigned char)n->name[0]) ? T_NONE : T_I64;
 }
 
 static void arity(struct checker *c, struct pyprobe__d_node *n, const struct pyprobe__d_builtin *b)
@@ -509,6 +540,8 @@ static struct pyprobe__d_type check_expr_kind(struct checker *c, struct pyprobe_
         fail(c, n, "@%s: an aggregation can only be assigned an aggregating function or printed", n->name);
     case PYPROBE__D_N_REFUSED:
     default:
+        if (n->a)
+            check_expr(c, n->a);
         fail(c, n, "%s: not supported", n->name ? n->name : "this construct");
     }
 }
@@ -712,8 +745,7 @@ static void check_action(struct checker *c, struct pyprobe__d_node *n, const str
         check_printf(c, n);
         break;
     case PYPROBE__D_F_TRACE:
-        if (check_expr(c, n->args[0]).kind == PYPROBE__D_T_NONE && c->strict)
-            fail(c, n, "trace( ) of a value without a type");
+        check_expr(c, n->args[0]);
         break;
     case PYPROBE__D_F_PRINTA:
         check_printa(c, n);
@@ -747,7 +779,7 @@ static void check_statement(struct checker *c, struct pyprobe__d_node *n)
         b = function(c, n);
         if (b->kind == PYPROBE__D_BK_ACTION)
             check_action(c, n, b);
-        else if (b->id == PYPROBE__D_F_USTACK)
+        else if (b->id == PYPROBE__D_F_USTACK || check_call(c, n).kind == PYPROBE__D_T_NONE)
             check_expr(c, n);
         else
             fail(c, n, "%s( ) alone has no effect: use trace( ) to print a value", b->name);

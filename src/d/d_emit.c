@@ -622,16 +622,6 @@ static struct pyprobe__d_type print_type(const struct pyprobe__d_conversion *c, 
     return t;
 }
 
-static int64_t narrow_constant(int64_t value, struct pyprobe__d_type t)
-{
-    uint64_t mask = t.size >= 8 ? UINT64_MAX : (1ULL << (t.size * 8)) - 1;
-    uint64_t bits = (uint64_t)value & mask;
-
-    if (!t.is_unsigned && t.size < 8 && (bits >> (t.size * 8 - 1)))
-        bits |= ~mask;
-    return (int64_t)bits;
-}
-
 static void out_folded(struct pyprobe__d_emitter *e, struct output *o, const char *spec, const char *string,
                        int64_t value)
 {
@@ -669,15 +659,20 @@ static void out_integer(struct pyprobe__d_emitter *e, struct output *o, const st
     int64_t constant;
 
     if (!s->width_arg && pyprobe__d_constant(value, &constant)) {
-        out_folded(e, o, spec_text(e, s, value->type, true), NULL, narrow_constant(constant, t));
+        out_folded(e, o, spec_text(e, s, value->type, true), NULL, pyprobe__d_narrow(constant, t));
         return;
     }
     emit_narrowed(e, &arg, t, pyprobe__d_expr_text(e, value));
-    if (s->width_arg)
+    if (s->width_arg) {
+        struct spec inner = *s; /* the segment justifies */
+
+        inner.left = false;
         out_width_open(e, o, s);
-    out_conversion(e, o, spec_text(e, s, value->type, !s->width_arg), arg.text);
-    if (s->width_arg)
+        out_conversion(e, o, spec_text(e, &inner, value->type, false), arg.text);
         out_close(e, o);
+        return;
+    }
+    out_conversion(e, o, spec_text(e, s, value->type, true), arg.text);
 }
 
 static void out_string(struct pyprobe__d_emitter *e, struct output *o, const struct spec *s,
@@ -812,12 +807,12 @@ static void emit_trace(struct pyprobe__d_emitter *e, const struct pyprobe__d_nod
     } else {
         /* 4 bytes print signed, 1 and 2 as their unsigned bits */
         struct pyprobe__d_type as = {PYPROBE__D_T_INT, t.size, t.size < 4};
-        const char *spec = quiet ? "%lld" : pyprobe__d_format(e->ctx, " %%%dlld", widths[t.size & 7]);
+        const char *spec = quiet ? "%lld" : pyprobe__d_format(e->ctx, " %%%dlld", widths[t.size <= 8 ? t.size : 8]);
         struct pyprobe__d_buf arg = {0};
         int64_t constant;
 
         if (pyprobe__d_constant(value, &constant)) {
-            out_folded(e, &o, spec, NULL, narrow_constant(constant, as));
+            out_folded(e, &o, spec, NULL, pyprobe__d_narrow(constant, as));
         } else {
             emit_narrowed(e, &arg, as, pyprobe__d_expr_text(e, value));
             out_conversion(e, &o, spec, arg.text);

@@ -68,6 +68,13 @@ static _Noreturn void fail_here(struct pyprobe__d_lexer *lexer, const char *mess
     pyprobe__d_fail(lexer->ctx, lexer->file, lexer->line, column(lexer), "%s", message);
 }
 
+/* An error in a token, reported where the token starts. */
+static _Noreturn void fail_token(struct pyprobe__d_lexer *lexer, const struct pyprobe__d_token *token,
+                                 const char *message)
+{
+    pyprobe__d_fail(lexer->ctx, lexer->file, token->line, token->column, "%s", message);
+}
+
 /* A character that cannot be where it is, quoted when printable. */
 static _Noreturn void fail_char(struct pyprobe__d_lexer *lexer, const char *what, int c)
 {
@@ -236,6 +243,7 @@ static struct pyprobe__d_type literal_type(uint64_t value, int base, bool u_suff
 
 static void lex_number(struct pyprobe__d_lexer *lexer, struct pyprobe__d_token *token)
 {
+#define fail_here(lexer, message) fail_token(lexer, token, message)
     int base = 10;
     uint64_t value = 0;
     bool u = false, l = false;
@@ -272,16 +280,18 @@ static void lex_number(struct pyprobe__d_lexer *lexer, struct pyprobe__d_token *
     end_token(lexer, token);
     token->value = (int64_t)value;
     token->int_type = literal_type(value, base, u, l);
+#undef fail_here
 }
 
 /* One character of a string or character constant, escapes decoded. */
-static int lex_char(struct pyprobe__d_lexer *lexer, char quote)
+static int lex_char(struct pyprobe__d_lexer *lexer, const struct pyprobe__d_token *token, char quote)
 {
     static const char escapes[] = "n\nt\tr\rv\vf\fb\ba\a\\\\''\"\"??";
     int c = peek(lexer, 0), value = 0, digits = 0;
 
     if (c < 0 || c == '\n')
-        fail_here(lexer, quote == '"' ? "the string is not closed (\")" : "the character constant is not closed (')");
+        fail_token(lexer, token, quote == '"' ? "the string is not closed (\")"
+                                              : "the character constant is not closed (')");
     advance(lexer, 1);
     if (c != '\\')
         return c;
@@ -311,7 +321,7 @@ static void lex_string(struct pyprobe__d_lexer *lexer, struct pyprobe__d_token *
 
     advance(lexer, 1);
     while (peek(lexer, 0) != '"') {
-        int c = lex_char(lexer, '"');
+        int c = lex_char(lexer, token, '"');
 
         if (c == 0)
             fail_here(lexer, "a NUL character (\\0) inside a string constant");
@@ -334,7 +344,7 @@ static void lex_character(struct pyprobe__d_lexer *lexer, struct pyprobe__d_toke
     advance(lexer, 1);
     if (peek(lexer, 0) == '\'')
         fail_here(lexer, "an empty character constant");
-    token->value = (signed char)lex_char(lexer, '\'');
+    token->value = (signed char)lex_char(lexer, token, '\'');
     if (peek(lexer, 0) != '\'')
         fail_here(lexer, "a character constant holds one character");
     advance(lexer, 1);
@@ -356,7 +366,7 @@ static void lex_macro(struct pyprobe__d_lexer *lexer, struct pyprobe__d_token *t
     while (is_ident_char(peek(lexer, 0)))
         advance(lexer, 1);
     if (lexer->pos == start)
-        fail_here(lexer, "a macro variable needs a name or number after $");
+        fail_token(lexer, token, "a macro variable needs a name or number after $");
     end_token(lexer, token);
     token->string = pyprobe__d_strndup(lexer->ctx, lexer->source + start, lexer->pos - start);
 }
@@ -435,7 +445,7 @@ struct pyprobe__d_token pyprobe__d_lex_next(struct pyprobe__d_lexer *lexer)
 /* dt_lex.l's RGX_PSPEC: the characters of a probe description. */
 static bool is_pspec_char(int c)
 {
-    return c >= 0 && c < 128 && (isalnum(c) || strchr("-$:_.?*\\[]!", c));
+    return c > 0 && c < 128 && (isalnum(c) || strchr("-$:_.?*\\[]!", c));
 }
 
 struct pyprobe__d_token pyprobe__d_lex_pspec(struct pyprobe__d_lexer *lexer)

@@ -167,8 +167,12 @@ static struct pyprobe__d_node *parse_primary(struct parser *p)
         }
         return node;
     default:
-        if (is_op(p, PYPROBE__D_OP_BACKQUOTE))
-            return next(p), refused(p, &at, "kernel symbols (`)");
+        if (is_op(p, PYPROBE__D_OP_BACKQUOTE)) {
+            next(p);
+            if (p->token.kind == PYPROBE__D_TOK_IDENT)
+                next(p);
+            return refused(p, &at, "kernel symbols (`)");
+        }
         syntax_error(p);
     }
     next(p);
@@ -187,7 +191,9 @@ static struct pyprobe__d_node *parse_member(struct parser *p, struct pyprobe__d_
         syntax_error(p);
     if (!arrow || base->kind != PYPROBE__D_N_IDENT || (strcmp(base->name, "self") && strcmp(base->name, "this"))) {
         next(p);
-        return refused(p, &at, arrow ? "pointers and struct members (->)" : "struct members (.)");
+        node = refused(p, &at, arrow ? "pointers and struct members (->)" : "struct members (.)");
+        node->a = base; /* checked first: curpsinfo->... names curpsinfo */
+        return node;
     }
     node = new_node(p, strcmp(base->name, "self") == 0 ? PYPROBE__D_N_SELF : PYPROBE__D_N_THIS, &at);
     node->line = base->line;
@@ -381,6 +387,8 @@ static struct pyprobe__d_node *parse_assignment(struct parser *p)
     pyprobe__d_enter(p->ctx, p->file, at.line, at.column);
     node = new_node(p, PYPROBE__D_N_ASSIGN, &at);
     node->op = at.op;
+    node->line = left->line;
+    node->column = left->column;
     node->a = left;
     node->b = parse_assignment(p);
     pyprobe__d_leave(p->ctx);

@@ -71,6 +71,8 @@ const struct pyprobe__d_node *pyprobe__d_unmacro(const struct pyprobe__d_node *n
 bool pyprobe__d_constant(const struct pyprobe__d_node *node, int64_t *value);
 /* Whether `node` is a string constant; *text receives it. */
 bool pyprobe__d_constant_string(const struct pyprobe__d_node *node, const char **text);
+/* `value` as a D integer type of t.size bytes holds it (C's conversion). */
+int64_t pyprobe__d_narrow(int64_t value, struct pyprobe__d_type t);
 /* C's usual arithmetic conversions of two integer types. */
 struct pyprobe__d_type pyprobe__d_arith_type(struct pyprobe__d_type a, struct pyprobe__d_type b);
 

@@ -518,6 +518,14 @@ static void string_column(struct translation *t, struct layout *l, const struct 
     struct pyprobe__d_vec spieces = {0};
 
     pyprobe__d_string_pieces(&t->e, key, &spieces);
+    if (spieces.count == 1 && ((struct pyprobe__d_spiece *)spieces.items[0])->kind == PYPROBE__D_P_LITERAL) {
+        /* a constant key is a part too, so that "total" and a traced
+         * string can key one aggregation */
+        struct pyprobe__d_spiece *only = spieces.items[0];
+
+        only->kind = PYPROBE__D_P_STRING;
+        only->text = pyprobe__d_quote(&t->e, only->text);
+    }
     for (size_t i = 0; i < spieces.count; i++) {
         const struct pyprobe__d_spiece *p = spieces.items[i], *inner, *close;
         char transform = 0;

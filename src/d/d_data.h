@@ -132,9 +132,12 @@ enum pyprobe__d_action_kind {
     PYPROBE__D_ACTION_CLEAR,     /* zero the values, keep the keys; one map event follows */
     PYPROBE__D_ACTION_NORMALIZE, /* factor in the record's first integer */
     PYPROBE__D_ACTION_DENORMALIZE,
-    PYPROBE__D_ACTION_PROBE      /* a probe fired and will print: for -F and the default
+    PYPROBE__D_ACTION_PROBE,     /* a probe fired and will print: for -F and the default
                                     (not quiet) CPU/ID/FUNCTION:NAME prefix; the record's
                                     integers: CPU */
+    PYPROBE__D_ACTION_ATTACHED   /* every probe is attached (the first record, from BEGIN,
+                                    which bpftrace runs after attaching; its "attached_probes"
+                                    event comes before): a held -c command may run now */
 };
 
 enum pyprobe__d_flow { PYPROBE__D_FLOW_NONE, PYPROBE__D_FLOW_ENTRY, PYPROBE__D_FLOW_RETURN };

@@ -917,6 +917,7 @@ static void emit_block(struct translation *t, const struct block *b)
     else if (t->e.sema->uses_vtimestamp)
         emit_vtimestamp_start(t);
     if (!strcmp(b->attach, "BEGIN")) {
+        record(&t->e, pyprobe__d_new_action(&t->e, PYPROBE__D_ACTION_ATTACHED, NULL), NULL);
         declare_maps(t);
         emit_sysnames(t);
     }

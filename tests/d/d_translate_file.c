@@ -132,7 +132,8 @@ static void resolve(const struct pyprobe__d_program *program, const struct args 
 
 static void print_plan(const struct pyprobe__d_plan *plan)
 {
-    static const char *const kinds[] = {"printa", "exit", "trunc", "clear", "normalize", "denormalize", "probe"};
+    static const char *const kinds[] = {"printa", "exit", "trunc", "clear", "normalize", "denormalize", "probe",
+                                        "attached"};
 
     for (size_t i = 0; i < plan->action_count; i++) {
         const struct pyprobe__d_action *a = &plan->actions[i];

@@ -361,6 +361,11 @@ void pyprobe__d_string_pieces(struct pyprobe__d_emitter *e, const struct pyprobe
     case PYPROBE__D_N_SELF: case PYPROBE__D_N_THIS: case PYPROBE__D_N_INDEX: {
         struct pyprobe__d_buf b = {0};
 
+        if (n->symbol->shape) {
+            for (size_t i = 0; i < n->symbol->shape->count; i++)
+                pyprobe__d_push(e->ctx, out, n->symbol->shape->items[i]);
+            return;
+        }
         emit_variable(e, &b, n);
         push_piece(e, out, PYPROBE__D_P_STRING, b.text, 0, NULL);
         return;
@@ -823,6 +828,62 @@ static void emit_trace(struct pyprobe__d_emitter *e, const struct pyprobe__d_nod
 
 /* ---- statements ---- */
 
+/* this->x = basename(copyinstr(arg0)) and the like: what bpftrace cannot
+ * join or cut stays in pieces, each traced value in its own scratch
+ * variable ($this_x_0, ...), and this->x reads as those pieces
+ * (pyprobe__d_this_shape() fixed them). */
+static void emit_shaped_assign(struct pyprobe__d_emitter *e, const struct pyprobe__d_node *n)
+{
+    struct pyprobe__d_vec pieces = {0};
+
+    pyprobe__d_string_pieces(e, n->b, &pieces);
+    for (size_t i = 0; i < pieces.count; i++) {
+        const struct pyprobe__d_spiece *p = pieces.items[i], *slot = n->a->symbol->shape->items[i];
+
+        if (p->kind == PYPROBE__D_P_STRING || p->kind == PYPROBE__D_P_INT)
+            pyprobe__d_line(e, "%s = %s;", slot->text, p->text);
+    }
+}
+
+/* The pieces a this-> variable holds when one assignment gives it a
+ * string bpftrace cannot build; every assignment must give the same kind. */
+void pyprobe__d_this_shape(struct pyprobe__d_emitter *e, const struct pyprobe__d_node *n)
+{
+    struct pyprobe__d_symbol *s = n->a->symbol;
+    struct pyprobe__d_vec pieces = {0}, *shape;
+    const struct pyprobe__d_spiece *only;
+
+    pyprobe__d_string_pieces(e, n->b, &pieces);
+    only = pieces.count == 1 ? pieces.items[0] : NULL;
+    if (only && (only->kind == PYPROBE__D_P_STRING || only->kind == PYPROBE__D_P_LITERAL) && !s->shape)
+        return;
+    if (s->shape) {
+        bool same = s->shape->count == pieces.count;
+
+        for (size_t i = 0; same && i < pieces.count; i++) {
+            const struct pyprobe__d_spiece *a = s->shape->items[i], *b = pieces.items[i];
+
+            same = a->kind == b->kind && a->op == b->op && (a->kind != PYPROBE__D_P_LITERAL || !strcmp(a->text, b->text));
+        }
+        if (!same)
+            pyprobe__d_refuse(e, n, "this->%s holds strings built differently here and elsewhere", s->name);
+        return;
+    }
+    shape = pyprobe__d_alloc(e->ctx, sizeof *shape);
+    for (size_t i = 0; i < pieces.count; i++) {
+        struct pyprobe__d_spiece *p = pieces.items[i], *slot = pyprobe__d_alloc(e->ctx, sizeof *slot);
+
+        *slot = *p;
+        if (p->kind == PYPROBE__D_P_STRING || p->kind == PYPROBE__D_P_INT) {
+            if (strstr(p->text, pyprobe__d_format(e->ctx, "$this_%s", s->name)))
+                pyprobe__d_refuse(e, n, "this->%s is built from itself", s->name);
+            slot->text = pyprobe__d_format(e->ctx, "$this_%s_%zu", s->name, i);
+        }
+        pyprobe__d_push(e->ctx, shape, slot);
+    }
+    s->shape = shape;
+}
+
 static void emit_assign(struct pyprobe__d_emitter *e, const struct pyprobe__d_node *n)
 {
     const char *target = pyprobe__d_variable_text(e, n->a);
@@ -838,6 +899,8 @@ static void emit_assign(struct pyprobe__d_emitter *e, const struct pyprobe__d_no
         pyprobe__d_line(e, "%s = %s;", target, b.text);
     } else if (n->op != PYPROBE__D_OP_ASSIGN) {
         pyprobe__d_line(e, "%s %s %s;", target, pyprobe__d_op_text(n->op), pyprobe__d_expr_text(e, n->b));
+    } else if (s->shape) {
+        emit_shaped_assign(e, n);
     } else if (s->scope != PYPROBE__D_N_THIS && s->stored && pyprobe__d_constant(n->b, &value) && value == 0) {
         /* D frees a dynamic variable assigned 0; bpftrace maps have a
          * size limit, so deleting keeps long traces within it. */

@@ -71,6 +71,8 @@ const char *pyprobe__d_quote(struct pyprobe__d_emitter *e, const char *text);
 /* A statement of the clause (not aggregations or printa and friends,
  * which d_translate.c emits): assignments, ++/--, printf, trace, exit. */
 void pyprobe__d_emit_statement(struct pyprobe__d_emitter *e, const struct pyprobe__d_node *n);
+/* For `this->x = STRING` (n): fixes the pieces this->x holds (sema). */
+void pyprobe__d_this_shape(struct pyprobe__d_emitter *e, const struct pyprobe__d_node *n);
 /* The map or scratch variable that holds a D variable. */
 const char *pyprobe__d_variable_text(struct pyprobe__d_emitter *e, const struct pyprobe__d_node *n);
 _Noreturn void pyprobe__d_refuse(struct pyprobe__d_emitter *e, const struct pyprobe__d_node *at, const char *format,

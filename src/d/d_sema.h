@@ -19,6 +19,10 @@ struct pyprobe__d_symbol {
     bool keys_known;
     bool stored;                        /* assigned a value other than a literal 0 somewhere */
     bool written;                       /* assigned (or ++/--) somewhere: else reads are 0 or "" */
+    /* this-> holding a string bpftrace cannot build (basename of a traced
+     * string...): its pieces (d_emit.h), each value in $this_NAME_K; NULL
+     * for one bpftrace string. Set by the translation. */
+    struct pyprobe__d_vec *shape;
     bool declared;
     /* aggregations */
     bool has_fn;

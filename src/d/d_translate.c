@@ -374,6 +374,22 @@ static struct block *block_for(struct translation *t, const char *attach)
     return b;
 }
 
+/* Before emitting: what each this-> variable given a composite string
+ * holds, in the order the blocks will emit their clauses. */
+static void this_shapes(struct translation *t, const struct pyprobe__d_target *target)
+{
+    const struct pyprobe__d_clause *clause = target->clause;
+
+    t->e.target = target;
+    for (size_t i = 0; i < clause->statements.count; i++) {
+        const struct pyprobe__d_node *n = clause->statements.items[i];
+
+        if (n->kind == PYPROBE__D_N_ASSIGN && n->op == PYPROBE__D_OP_ASSIGN && n->a->kind == PYPROBE__D_N_THIS &&
+            n->a->symbol->type.kind == PYPROBE__D_T_STRING)
+            pyprobe__d_this_shape(&t->e, n);
+    }
+}
+
 static void note_uses(struct translation *t, struct block *b, const struct pyprobe__d_node *n)
 {
     if (!n)
@@ -424,6 +440,12 @@ static void make_blocks(struct translation *t)
             note_uses(t, b, target->clause->statements.items[k]);
     }
     add_line_blocks(t);
+    for (size_t i = 0; i < t->blocks.count; i++) {
+        const struct block *b = t->blocks.items[i];
+
+        for (size_t k = 0; k < b->targets.count; k++)
+            this_shapes(t, b->targets.items[k]);
+    }
     if (t->e.sema->uses_vtimestamp)
         block_for(t, "tracepoint:sched:sched_switch");
 }
@@ -732,6 +754,39 @@ void pyprobe__d_emit_agg_action(struct pyprobe__d_emitter *e, const struct pypro
 
 /* ---- emission ---- */
 
+static bool uses_vtimestamp(const struct pyprobe__d_node *n)
+{
+    if (!n)
+        return false;
+    n = pyprobe__d_unmacro(n);
+    if (n->kind == PYPROBE__D_N_IDENT && n->builtin && n->builtin->id == PYPROBE__D_B_VTIMESTAMP)
+        return true;
+    for (size_t i = 0; i < n->arg_count; i++)
+        if (uses_vtimestamp(n->args[i]))
+            return true;
+    return uses_vtimestamp(n->a) || uses_vtimestamp(n->b) || uses_vtimestamp(n->c);
+}
+
+static bool clause_uses_vtimestamp(const struct pyprobe__d_clause *clause)
+{
+    for (size_t i = 0; i < clause->statements.count; i++)
+        if (uses_vtimestamp(clause->statements.items[i]))
+            return true;
+    return uses_vtimestamp(clause->predicate);
+}
+
+/* vtimestamp: each thread's on-CPU time, kept by sched_switch for the
+ * threads that fired a probe whose clause reads it (from then on: only
+ * differences of vtimestamp are exact, which is what scripts take). */
+static void emit_vtimestamp_start(struct translation *t, const struct pyprobe__d_target *target)
+{
+    pyprobe__d_line(&t->e, "if (%s%s!@pp_vtracked[tid]) {", target->guard ? target->guard : "",
+                    target->guard ? " && " : "");
+    pyprobe__d_line(&t->e, "\t@pp_vtracked[tid] = 1;");
+    pyprobe__d_line(&t->e, "\t@pp_vsince[tid] = (int64)nsecs;");
+    pyprobe__d_line(&t->e, "}");
+}
+
 static void emit_probe_record(struct translation *t, const struct pyprobe__d_target *target)
 {
     struct pyprobe__d_action *action = pyprobe__d_new_action(&t->e, PYPROBE__D_ACTION_PROBE, NULL);
@@ -761,6 +816,8 @@ static void emit_clause(struct translation *t, const struct pyprobe__d_target *t
     t->e.target = target;
     pyprobe__d_line(&t->e, "// %s", pyprobe__d_where(&t->e, clause->file, clause->line));
     t->e.comment_line = clause->line;
+    if (clause_uses_vtimestamp(clause))
+        emit_vtimestamp_start(t, target);
     if (target->guard)
         pyprobe__d_buf_str(t->e.ctx, &condition, target->guard);
     if (clause->predicate)
@@ -780,16 +837,6 @@ static void emit_clause(struct translation *t, const struct pyprobe__d_target *t
         t->e.indent--;
         pyprobe__d_line(&t->e, "}");
     }
-}
-
-/* vtimestamp: each thread's on-CPU time, kept by sched_switch for the
- * threads that fired a traced probe (from their first one on). */
-static void emit_vtimestamp_start(struct translation *t)
-{
-    pyprobe__d_line(&t->e, "if (!@pp_vtracked[tid]) {");
-    pyprobe__d_line(&t->e, "\t@pp_vtracked[tid] = 1;");
-    pyprobe__d_line(&t->e, "\t@pp_vsince[tid] = (int64)nsecs;");
-    pyprobe__d_line(&t->e, "}");
 }
 
 static void emit_sched_switch(struct translation *t)
@@ -901,7 +948,14 @@ static void emit_this_vars(struct translation *t, const struct block *b)
     for (size_t i = 0; i < b->this_vars.count; i++) {
         const struct pyprobe__d_symbol *s = b->this_vars.items[i];
 
-        pyprobe__d_line(&t->e, "$this_%s = %s;", s->name, s->type.kind == PYPROBE__D_T_STRING ? "\"\"" : "0");
+        for (size_t k = 0; s->shape && k < s->shape->count; k++) {
+            const struct pyprobe__d_spiece *slot = s->shape->items[k];
+
+            if (slot->kind == PYPROBE__D_P_STRING || slot->kind == PYPROBE__D_P_INT)
+                pyprobe__d_line(&t->e, "%s = %s;", slot->text, slot->kind == PYPROBE__D_P_INT ? "0" : "\"\"");
+        }
+        if (!s->shape)
+            pyprobe__d_line(&t->e, "$this_%s = %s;", s->name, s->type.kind == PYPROBE__D_T_STRING ? "\"\"" : "0");
     }
 }
 
@@ -914,8 +968,6 @@ static void emit_block(struct translation *t, const struct block *b)
     t->e.indent++;
     if (is_switch)
         emit_sched_switch(t);
-    else if (t->e.sema->uses_vtimestamp)
-        emit_vtimestamp_start(t);
     if (!strcmp(b->attach, "BEGIN")) {
         record(&t->e, pyprobe__d_new_action(&t->e, PYPROBE__D_ACTION_ATTACHED, NULL), NULL);
         declare_maps(t);

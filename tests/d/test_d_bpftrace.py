@@ -5,8 +5,9 @@
                        --pint PINT --programs DIR [--python PYTHON]
                        [--cpython-scripts DIR] SCRIPT...
 
-1. Every SCRIPT (the repo's examples/scripts/*.d, the talk's two scripts)
-   and CPython's own call_stack.d, gc.d and line.d (Debian's
+1. Every SCRIPT (the repo's examples/scripts/*.d; tests/d/scripts: the
+   talk's two scripts and features.d, every kind of probe and action) and
+   CPython's own call_stack.d, gc.d and line.d (Debian's
    libpython3.11-testsuite) is translated against the probes of LIBPYPROBE
    and PYTHON, as the script asks (its pragmas) and once more with -F and
    not quiet. bpftrace must load and attach the program (system-wide, by

@@ -197,4 +197,8 @@ struct pyprobe__d_sema;
 struct pyprobe__d_sema *pyprobe__d_check(struct pyprobe__d_ctx *ctx, struct pyprobe__d_program *program,
                                          const struct pyprobe__d_translate_options *options);
 
+/* d_translate.c: translates for made-up probes, unbound macros: refusals
+ * fail at parse time. */
+void pyprobe__d_translate_dry(struct pyprobe__d_ctx *ctx, struct pyprobe__d_program *program);
+
 #endif /* PYPROBE_D_AST_H */

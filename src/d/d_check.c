@@ -101,6 +101,9 @@ bool pyprobe__d_constant(const struct pyprobe__d_node *node, int64_t *value)
     case PYPROBE__D_N_INT:
         *value = node->value;
         return true;
+    case PYPROBE__D_N_MACRO: /* not bound yet: the parse-time dry run may not refuse what it may be */
+        *value = 0;
+        return true;
     case PYPROBE__D_N_UNARY:
         if (!pyprobe__d_constant(node->a, &a))
             return false;

@@ -349,6 +349,9 @@ void pyprobe__d_string_pieces(struct pyprobe__d_emitter *e, const struct pyprobe
     case PYPROBE__D_N_STRING:
         push_piece(e, out, PYPROBE__D_P_LITERAL, n->string, 0, NULL);
         return;
+    case PYPROBE__D_N_MACRO: /* unbound: the parse-time dry run */
+        push_piece(e, out, PYPROBE__D_P_LITERAL, "", 0, NULL);
+        return;
     case PYPROBE__D_N_CALL:
         call_pieces(e, n, out);
         return;
@@ -499,6 +502,7 @@ void pyprobe__d_emit_expr(struct pyprobe__d_emitter *e, struct pyprobe__d_buf *b
     }
     switch (n->kind) {
     case PYPROBE__D_N_INT: emit_int(e, b, n->value); break;
+    case PYPROBE__D_N_MACRO: pyprobe__d_buf_str(e->ctx, b, "0"); break; /* unbound: the parse-time dry run */
     case PYPROBE__D_N_IDENT:
         if (n->builtin)
             pyprobe__d_buf_str(e->ctx, b, builtin_text(e, n));

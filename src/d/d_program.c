@@ -65,6 +65,7 @@ int pyprobe__d_program_append(struct pyprobe__d_program *program, const char *fi
     pyprobe__d_parse_source(&ctx, program, name, source ? source : "", source ? length : 0);
     collect_descriptions(&ctx, program, before.clauses);
     pyprobe__d_check(&ctx, program, NULL);
+    pyprobe__d_translate_dry(&ctx, program);
     return 0;
 }
 

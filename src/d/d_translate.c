@@ -1030,9 +1030,8 @@ struct plan_holder {
     struct pyprobe__d_arena arena;
 };
 
-static struct pyprobe__d_plan *assemble(struct translation *t, struct plan_holder *holder)
+static void assemble(struct translation *t, struct pyprobe__d_plan *plan)
 {
-    struct pyprobe__d_plan *plan = &holder->plan;
     struct pyprobe__d_action *actions = plan_alloc(t, (t->e.actions.count + 1) * sizeof *actions);
 
     for (size_t i = 0; i < t->e.actions.count; i++)
@@ -1043,7 +1042,6 @@ static struct pyprobe__d_plan *assemble(struct translation *t, struct plan_holde
     plan->actions = actions;
     plan->action_count = t->e.actions.count;
     plan->output = t->e.options->output;
-    return plan;
 }
 
 static int64_t wall_offset(const struct pyprobe__d_translate_options *options)
@@ -1057,37 +1055,70 @@ static int64_t wall_offset(const struct pyprobe__d_translate_options *options)
     return (real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
 }
 
+/* The translation proper, in ctx (whose errors the caller catches): the
+ * macros bound with `bind` (NULL: not yet, as placeholders). */
+static void translate(struct pyprobe__d_ctx *ctx, struct pyprobe__d_program *program,
+                      const struct pyprobe__d_resolved *resolved, size_t resolved_count,
+                      const struct pyprobe__d_translate_options *bind,
+                      const struct pyprobe__d_translate_options *options, struct pyprobe__d_arena *plan_arena,
+                      struct pyprobe__d_plan *plan)
+{
+    struct translation t = {.program = program, .resolved = resolved, .resolved_count = resolved_count,
+                            .plan_arena = plan_arena, .e = {.ctx = ctx, .options = options}};
+
+    pyprobe__d_bind_all(ctx, program, bind);
+    t.e.sema = pyprobe__d_check(ctx, program, bind);
+    t.e.walltime_offset_ns = wall_offset(options);
+    all_targets(&t);
+    mark_emitted(&t);
+    plan_aggregations(&t);
+    emit_program(&t);
+    assemble(&t, plan);
+}
+
 int pyprobe__d_translate(struct pyprobe__d_program *program, const struct pyprobe__d_resolved *resolved,
                          size_t resolved_count, const struct pyprobe__d_translate_options *options,
                          struct pyprobe__d_plan **out, struct pyprobe__d_error *error)
 {
     struct pyprobe__d_ctx ctx = {.arena = &program->arena, .error = error};
     struct plan_holder *holder = calloc(1, sizeof *holder);
-    struct translation t = {.program = program, .resolved = resolved, .resolved_count = resolved_count};
     int rc;
 
     memset(error, 0, sizeof *error);
     *out = NULL;
     if (!holder)
         return -ENOMEM;
-    t.plan_arena = &holder->arena;
-    t.e.ctx = &ctx;
-    t.e.options = options;
     rc = setjmp(ctx.jump);
     if (rc != 0) {
         pyprobe__d_arena_free(&holder->arena);
         free(holder);
         return rc;
     }
-    pyprobe__d_bind_all(&ctx, program, options);
-    t.e.sema = pyprobe__d_check(&ctx, program, options);
-    t.e.walltime_offset_ns = wall_offset(options);
-    all_targets(&t);
-    mark_emitted(&t);
-    plan_aggregations(&t);
-    emit_program(&t);
-    *out = assemble(&t, holder);
+    translate(&ctx, program, resolved, resolved_count, options, options, &holder->arena, &holder->plan);
+    *out = &holder->plan;
     return 0;
+}
+
+/* A translation for probes made up (one per USDT and pid description) and
+ * macros not yet bound, done when parsing: what the translation refuses
+ * fails the script before anything runs, as dtrace's compiler would. */
+void pyprobe__d_translate_dry(struct pyprobe__d_ctx *ctx, struct pyprobe__d_program *program)
+{
+    static const struct pyprobe__d_translate_options dry = {.output = {.quiet = 1}, .zdefs = 1,
+                                                            .walltime_offset_ns = 1};
+    struct pyprobe__d_resolved *made_up = pyprobe__d_alloc(ctx, (program->descriptions.count + 1) * sizeof *made_up);
+    struct pyprobe__d_plan plan;
+    size_t count = 0;
+
+    for (size_t i = 0; i < program->descriptions.count; i++) {
+        const struct pyprobe__d_description *d = pyprobe__d_description_at(program, i);
+
+        if (d->kind == PYPROBE__D_PROBE_USDT || d->kind == PYPROBE__D_PROBE_PID)
+            made_up[count++] = (struct pyprobe__d_resolved){i, "/dry/run", "python", "function__entry", "f", 1, 1};
+    }
+    /* the plan's memory is the program's, freed with it, even when an
+     * error leaves here */
+    translate(ctx, program, made_up, count, NULL, &dry, ctx->arena, &plan);
 }
 
 void pyprobe__d_plan_free(struct pyprobe__d_plan *plan)

@@ -209,6 +209,10 @@ static const struct {
     {"BEGIN { timestamp = 1; }", 1, 9, "built-in variable"},
     {"BEGIN { trace(\"\\x1e\"); } BEGIN { printf(\"%s\", @x); }", 1, 47, "@x: an aggregation"},
     {"BEGIN { x = $; }", 1, 13, "macro variable needs a name"},
+    /* what only translation finds also fails the parse (its dry run) */
+    {"python*:::line {\n  x = basename(copyinstr(arg0)); }", 2, 7, "basename( ) of a traced string can only be"},
+    {"tick-1500ns { }", 1, 1, "whole microseconds"},
+    {"BEGIN { printf(\"%0*d %0*d\", $1, 2, timestamp, 3); }", 1, 36, "'0' flag with a '*' width"},
 };
 
 START_TEST(malformed_scripts_fail_with_their_place)

@@ -167,19 +167,34 @@ void pyprobe__d_arena_free(struct pyprobe__d_arena *arena)
     arena->chunks = NULL;
 }
 
-_Noreturn void pyprobe__d_fail(struct pyprobe__d_ctx *ctx, const char *file, int line, int column,
-                               const char *format, ...)
+static _Noreturn void vfail(struct pyprobe__d_ctx *ctx, const char *file, int line, int column, const char *format,
+                            va_list args)
 {
     struct pyprobe__d_error *error = ctx->error;
-    va_list args;
 
     snprintf(error->file, sizeof error->file, "%s", file ? file : "");
     error->line = line;
     error->column = column;
-    va_start(args, format);
     vsnprintf(error->message, sizeof error->message, format, args);
-    va_end(args);
     longjmp(ctx->jump, -EINVAL);
+}
+
+_Noreturn void pyprobe__d_fail(struct pyprobe__d_ctx *ctx, const char *file, int line, int column,
+                               const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    vfail(ctx, file, line, column, format, args);
+}
+
+_Noreturn void pyprobe__d_fail_at(struct pyprobe__d_ctx *ctx, const struct pyprobe__d_node *at, const char *format,
+                                  ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    vfail(ctx, at->file, at->line, at->column, format, args);
 }
 
 void pyprobe__d_enter(struct pyprobe__d_ctx *ctx, const char *file, int line, int column)

@@ -63,6 +63,10 @@ void pyprobe__d_buf_printf(struct pyprobe__d_ctx *ctx, struct pyprobe__d_buf *bu
 /* Records the error at FILE:LINE:COLUMN and leaves the step (-EINVAL). */
 _Noreturn void pyprobe__d_fail(struct pyprobe__d_ctx *ctx, const char *file, int line, int column,
                                const char *format, ...) __attribute__((format(printf, 5, 6)));
+struct pyprobe__d_node;
+/* The same at a node of the tree. */
+_Noreturn void pyprobe__d_fail_at(struct pyprobe__d_ctx *ctx, const struct pyprobe__d_node *at, const char *format,
+                                  ...) __attribute__((format(printf, 3, 4)));
 _Noreturn void pyprobe__d_fail_nomem(struct pyprobe__d_ctx *ctx);
 /* Deep nesting ends in an error, not a stack overflow. */
 void pyprobe__d_enter(struct pyprobe__d_ctx *ctx, const char *file, int line, int column);

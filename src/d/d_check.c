@@ -10,7 +10,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,19 +32,8 @@ static const struct pyprobe__d_type T_INT = {PYPROBE__D_T_INT, 4, false};
 static const struct pyprobe__d_type T_I64 = {PYPROBE__D_T_INT, 8, false};
 static const struct pyprobe__d_type T_STRING = {PYPROBE__D_T_STRING, 0, false};
 
-static _Noreturn void fail(struct checker *c, const struct pyprobe__d_node *at, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static _Noreturn void fail(struct checker *c, const struct pyprobe__d_node *at, const char *format, ...)
-{
-    char message[sizeof c->ctx->error->message];
-    va_list args;
-
-    va_start(args, format);
-    vsnprintf(message, sizeof message, format, args);
-    va_end(args);
-    pyprobe__d_fail(c->ctx, at->file, at->line, at->column, "%s", message);
-}
+/* An error at a node, which ends the check. */
+#define fail(c, at, ...) pyprobe__d_fail_at((c)->ctx, (at), __VA_ARGS__)
 
 static const char *type_name(struct pyprobe__d_type t)
 {

@@ -22,18 +22,6 @@
  * without bound. */
 #define MAX_EXPRESSION 65536
 
-_Noreturn void pyprobe__d_refuse(struct pyprobe__d_emitter *e, const struct pyprobe__d_node *at, const char *format,
-                                 ...)
-{
-    char message[sizeof e->ctx->error->message];
-    va_list args;
-
-    va_start(args, format);
-    vsnprintf(message, sizeof message, format, args);
-    va_end(args);
-    pyprobe__d_fail(e->ctx, at->file, at->line, at->column, "%s", message);
-}
-
 void pyprobe__d_line(struct pyprobe__d_emitter *e, const char *format, ...)
 {
     char *text;

@@ -75,8 +75,8 @@ void pyprobe__d_emit_statement(struct pyprobe__d_emitter *e, const struct pyprob
 void pyprobe__d_this_shape(struct pyprobe__d_emitter *e, const struct pyprobe__d_node *n);
 /* The map or scratch variable that holds a D variable. */
 const char *pyprobe__d_variable_text(struct pyprobe__d_emitter *e, const struct pyprobe__d_node *n);
-_Noreturn void pyprobe__d_refuse(struct pyprobe__d_emitter *e, const struct pyprobe__d_node *at, const char *format,
-                                 ...) __attribute__((format(printf, 3, 4)));
+/* What the translation refuses, at its node. */
+#define pyprobe__d_refuse(e, at, ...) pyprobe__d_fail_at((e)->ctx, (at), __VA_ARGS__)
 
 /* ---- d_translate.c ---- */
 

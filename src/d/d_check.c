@@ -768,12 +768,14 @@ static void check_statement(struct checker *c, struct pyprobe__d_node *n)
         check_expr(c, n);
     } else if (n->kind == PYPROBE__D_N_CALL) {
         b = function(c, n);
-        if (b->kind == PYPROBE__D_BK_ACTION)
+        if (b->kind == PYPROBE__D_BK_ACTION) {
             check_action(c, n, b);
-        else if (b->id == PYPROBE__D_F_USTACK || check_call(c, n).kind == PYPROBE__D_T_NONE)
+        } else if (b->id == PYPROBE__D_F_USTACK) {
             check_expr(c, n);
-        else
+        } else {
+            check_call(c, n); /* an aggregating function says so */
             fail(c, n, "%s( ) alone has no effect: use trace( ) to print a value", b->name);
+        }
     } else {
         fail(c, n, "a statement is an assignment, ++, -- or an action: use trace( ) to print a value");
     }

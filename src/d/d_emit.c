@@ -416,16 +416,18 @@ static void emit_division(struct pyprobe__d_emitter *e, struct pyprobe__d_buf *b
 static void emit_string_compare(struct pyprobe__d_emitter *e, struct pyprobe__d_buf *b,
                                 const struct pyprobe__d_node *n)
 {
-    const char *left = simple_string(e, n->a), *right = simple_string(e, n->b), *literal;
-    const struct pyprobe__d_node *literal_node = n->b, *other = n->a;
+    const char *literal;
+    const struct pyprobe__d_node *other = NULL;
 
-    if (!pyprobe__d_constant_string(literal_node, &literal))
-        literal_node = n->a, other = n->b;
-    if (!pyprobe__d_constant_string(literal_node, &literal) || pyprobe__d_constant_string(other, &literal)) {
-        pyprobe__d_buf_printf(e->ctx, b, "(%s %s %s)", left, pyprobe__d_op_text(n->op), right);
+    if (pyprobe__d_constant_string(n->b, &literal))
+        other = n->a;
+    else if (pyprobe__d_constant_string(n->a, &literal))
+        other = n->b;
+    if (!other || pyprobe__d_constant_string(other, &(const char *){NULL})) {
+        pyprobe__d_buf_printf(e->ctx, b, "(%s %s %s)", simple_string(e, n->a), pyprobe__d_op_text(n->op),
+                              simple_string(e, n->b));
         return;
     }
-    pyprobe__d_constant_string(literal_node, &literal);
     pyprobe__d_buf_printf(e->ctx, b, "(strncmp(%s, %s, %zu) %s 0)", simple_string(e, other),
                           pyprobe__d_quote(e, literal), strlen(literal) + 1, pyprobe__d_op_text(n->op));
 }

@@ -243,7 +243,6 @@ static struct pyprobe__d_type literal_type(uint64_t value, int base, bool u_suff
 
 static void lex_number(struct pyprobe__d_lexer *lexer, struct pyprobe__d_token *token)
 {
-#define fail_here(lexer, message) fail_token(lexer, token, message)
     int base = 10;
     uint64_t value = 0;
     bool u = false, l = false;
@@ -252,13 +251,13 @@ static void lex_number(struct pyprobe__d_lexer *lexer, struct pyprobe__d_token *
         base = 16;
         advance(lexer, 2);
         if (digit_value(peek(lexer, 0)) >= 16)
-            fail_here(lexer, "a hexadecimal constant needs digits");
+            fail_token(lexer, token, "a hexadecimal constant needs digits");
     } else if (peek(lexer, 0) == '0') {
         base = 8;
     }
     for (int d; (d = digit_value(peek(lexer, 0))) < base; advance(lexer, 1)) {
         if (value > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-            fail_here(lexer, "the integer constant is too large for 64 bits");
+            fail_token(lexer, token, "the integer constant is too large for 64 bits");
         value = value * (uint64_t)base + (uint64_t)d;
     }
     if (peek(lexer, 0) == '.' || peek(lexer, 0) == 'e' || peek(lexer, 0) == 'E' || is_ident_char(peek(lexer, 0))) {
@@ -274,13 +273,12 @@ static void lex_number(struct pyprobe__d_lexer *lexer, struct pyprobe__d_token *
             advance(lexer, 1);
         }
         if (peek(lexer, 0) == '.' || is_ident_char(peek(lexer, 0)))
-            fail_here(lexer, peek(lexer, 0) == '.' || base == 10 ? "floating-point constants are not supported"
+            fail_token(lexer, token, peek(lexer, 0) == '.' || base == 10 ? "floating-point constants are not supported"
                                                                   : "invalid digit in an integer constant");
     }
     end_token(lexer, token);
     token->value = (int64_t)value;
     token->int_type = literal_type(value, base, u, l);
-#undef fail_here
 }
 
 /* One character of a string or character constant, escapes decoded. */

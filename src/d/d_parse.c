@@ -509,7 +509,6 @@ static void parse_declarator(struct parser *p, enum pyprobe__d_node_kind scope, 
 
 static void parse_declaration(struct parser *p)
 {
-    struct pyprobe__d_token at = p->token;
     enum pyprobe__d_node_kind scope = PYPROBE__D_N_IDENT;
     struct pyprobe__d_type type;
 
@@ -529,7 +528,6 @@ static void parse_declaration(struct parser *p)
             break;
         next(p);
     }
-    (void)at;
     if (!is_op(p, PYPROBE__D_OP_SEMI))
         syntax_error(p);
 }

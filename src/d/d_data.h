@@ -128,8 +128,8 @@ enum pyprobe__d_action_kind {
     PYPROBE__D_ACTION_PRINTA,    /* format (NULL: default layout), aggregations; map events follow */
     PYPROBE__D_ACTION_EXIT,      /* the end: print each aggregation not printed yet; map events follow;
                                     the record's integer: exit()'s status (0 without exit) */
-    PYPROBE__D_ACTION_TRUNC,     /* keep the top `n` (all gone when !has_n); one map event follows */
-    PYPROBE__D_ACTION_CLEAR,     /* zero the values, keep the keys; one map event follows */
+    PYPROBE__D_ACTION_TRUNC,     /* keep the top `n` (all gone when !has_n); its map events follow */
+    PYPROBE__D_ACTION_CLEAR,     /* zero the values, keep the keys; its map events follow */
     PYPROBE__D_ACTION_NORMALIZE, /* factor in the record's first integer */
     PYPROBE__D_ACTION_DENORMALIZE,
     PYPROBE__D_ACTION_PROBE,     /* a probe fired and will print: for -F and the default

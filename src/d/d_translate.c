@@ -482,10 +482,10 @@ static void record(struct pyprobe__d_emitter *e, const struct pyprobe__d_action 
         pyprobe__d_line(e, "printf(\"\\x%02x%zu\\n\");", PYPROBE__D_CONTROL, pyprobe__d_action_id(e, action));
 }
 
-/* After the map events of an action: the record with no ID (d_data.h). */
+/* After the map events of an action: the CLOSE record (d_data.h). */
 static void record_end(struct pyprobe__d_emitter *e)
 {
-    pyprobe__d_line(e, "printf(\"\\x%02x\\n\");", PYPROBE__D_CONTROL);
+    pyprobe__d_line(e, "printf(%s);", pyprobe__d_quote(e, PYPROBE__D_CLOSE_RECORD));
 }
 
 /* ---- aggregations ---- */
@@ -581,7 +581,7 @@ static void key_column(struct translation *t, struct layout *l, const struct pyp
     struct pyprobe__d_vec pieces = {0};
     struct pyprobe__d_piece *piece;
 
-    column->size = key->type.kind == PYPROBE__D_T_INT ? key->type.size : 0;
+    column->size = key->type.kind == PYPROBE__D_T_INT ? key->type.size : 0U;
     if (key->type.kind == PYPROBE__D_T_STRING) {
         column->type = PYPROBE__D_KEY_STRING;
         string_column(t, l, key, &pieces);
@@ -685,6 +685,8 @@ void pyprobe__d_emit_aggregation(struct pyprobe__d_emitter *e, const struct pypr
 
     for (size_t i = 0; i < agg->arg_count; i++)
         key_column(t, &l, agg->args[i]);
+    if (agg->arg_count == 0) /* d_data.h: bpftrace prints an unkeyed map as 0 even when empty */
+        add_part(t, &l, "0", PYPROBE__D_KEY_INT);
     fix_layout(t, n, s, &l);
     key = map_key(t, &l);
     switch (s->fn) {
@@ -969,7 +971,8 @@ static void emit_block(struct translation *t, const struct block *b)
     if (is_switch)
         emit_sched_switch(t);
     if (!strcmp(b->attach, "BEGIN")) {
-        record(&t->e, pyprobe__d_new_action(&t->e, PYPROBE__D_ACTION_ATTACHED, NULL), NULL);
+        /* READY: bpftrace runs BEGIN once every probe is attached */
+        pyprobe__d_line(&t->e, "printf(%s);", pyprobe__d_quote(&t->e, PYPROBE__D_READY_RECORD));
         declare_maps(t);
         emit_sysnames(t);
     }

@@ -132,8 +132,7 @@ static void resolve(const struct pyprobe__d_program *program, const struct args 
 
 static void print_plan(const struct pyprobe__d_plan *plan)
 {
-    static const char *const kinds[] = {"printa", "exit", "trunc", "clear", "normalize", "denormalize", "probe",
-                                        "attached"};
+    static const char *const kinds[] = {"printa", "exit", "trunc", "clear", "normalize", "denormalize", "probe"};
 
     for (size_t i = 0; i < plan->action_count; i++) {
         const struct pyprobe__d_action *a = &plan->actions[i];
@@ -165,7 +164,7 @@ static void print_plan(const struct pyprobe__d_plan *plan)
                     printf("%s%zu%c", piece->transform ? "" : "#", piece->part,
                            piece->transform ? piece->transform : ' ');
             }
-            printf("]%s%d", g->columns[c].type == PYPROBE__D_KEY_INT ? "int" : "str", g->columns[c].size);
+            printf("]%s%u", g->columns[c].type == PYPROBE__D_KEY_INT ? "int" : "str", g->columns[c].size);
         }
         printf("\n");
     }

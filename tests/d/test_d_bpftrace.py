@@ -12,7 +12,7 @@
    and PYTHON, as the script asks (its pragmas) and once more with -F and
    not quiet. bpftrace must load and attach the program (system-wide, by
    file), with no warning and no error, and on Ctrl-C run its END: the
-   end record and the EXIT record of the plan come out.
+   EXIT record of the plan and the CLOSE record come out.
 2. calls.d and the talk's top-10 script, translated (-q, as the talk runs
    it) for pint running tour.pint (-p), count every function's calls exactly: bpftrace's maps
    hold what the sample does (examples/tests/test_scripts.py knows).
@@ -31,7 +31,7 @@ import time
 from common import bpftrace_usable, check, fail, skip
 from test_scripts import TOUR, expect_equal, tour_calls
 
-CONTROL, END_RECORD, ATTACHED = "\x1e", "\x1e\n", "\x1e0\n"
+CONTROL, CLOSE, READY = "\x1e", "\x1e\n", "\x1eready\n"  # src/d/d_data.h
 CPYTHON_SCRIPTS = ("call_stack.d", "gc.d", "line.d")
 
 
@@ -50,13 +50,13 @@ def events(path):
 
 
 def wait_attached(out, proc, timeout=180):
-    """Until the program's ATTACHED record (action 0, from BEGIN, which
-    bpftrace runs once every probe is attached; its "attached_probes" event
-    comes before it attaches). Attaching uprobes to a large binary can be
+    """Until the program's READY record (from BEGIN, which bpftrace runs
+    once every probe is attached; its "attached_probes" event comes before
+    it attaches). Attaching uprobes to a large binary can be
     slow on a busy machine, hence the long wait."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if os.path.exists(out) and ATTACHED in control_records(events(out)):
+        if os.path.exists(out) and READY in control_records(events(out)):
             return
         if proc.poll() is not None:
             fail(f"bpftrace exit {proc.returncode} before attaching:\n{proc.stderr.read()}")
@@ -88,7 +88,7 @@ def control_records(evs):
 
 def load(bpftrace, name, program, tmp):
     """Runs the program system-wide until attached, then Ctrl-C: its END
-    must print the plan's last record (EXIT) and the end record."""
+    must print the plan's last record (EXIT) and the CLOSE record."""
     path, out = os.path.join(tmp, name + ".bt"), os.path.join(tmp, name + ".out")
     with open(path, "w") as f:
         f.write(program)
@@ -105,8 +105,8 @@ def load(bpftrace, name, program, tmp):
     bad = problems(err)
     check(not bad, f"{name}: bpftrace said:\n" + "\n".join(bad) + f"\n--- program\n{program}")
     records = control_records(events(out))
-    check(len(records) >= 2 and records[-1] == END_RECORD and records[-2].split()[1:] == ["0"],
-          f"{name}: no EXIT and end records at the end: {records}")
+    check(len(records) >= 2 and records[-1] == CLOSE and records[-2].split()[1:] == ["0"],
+          f"{name}: no EXIT and CLOSE records at the end: {records}")
 
 
 # ---- call counts on pint ----
@@ -194,11 +194,11 @@ def main():
         target.wait()
     calls = next(s for s in opts.scripts if os.path.basename(s) == "calls.d")
     top10 = next(s for s in opts.scripts if os.path.basename(s) == "talk_top10.d")
-    # calls.d: @calls[file, function], printed by its END's printa (record 1)
-    counts(opts, bpftrace, calls, CONTROL + "1\n", "@a_calls", lambda key: tuple(key.split(",")))
+    # calls.d: @calls[file, function], printed by its END's printa (action 0)
+    counts(opts, bpftrace, calls, CONTROL + "0\n", "@a_calls", lambda key: tuple(key.split(",")))
     # the talk's: @[strjoin(strjoin(file, "-"), function)]: two key parts,
-    # the "-" is pyprobe's to add; END's trunc (record 1) prints them all
-    counts(opts, bpftrace, top10, CONTROL + "1\n", "@a_", lambda key: tuple(key.split(",")))
+    # the "-" is pyprobe's to add; END's trunc (action 0) prints them all
+    counts(opts, bpftrace, top10, CONTROL + "0\n", "@a_", lambda key: tuple(key.split(",")))
     print(f"ok: {loaded} translations of {len(scripts)} scripts loaded and ran their END; "
           f"calls.d and the talk's top-10 counted {len(tour_calls())} functions' calls exactly")
 

@@ -71,22 +71,22 @@ static const struct {
     {"BEGIN { ustack(); @[ustack(3)] = count(); }", {"printf(\"%s\", ustack);", "@a_[ustack(3)] = count();"}},
     /* aggregations */
     {"BEGIN { @c = count(); @s[1] = sum(2); @m[\"a\", 1] = min(3); @x = max(4); }",
-     {"@a_c = count();", "@a_s[1] = sum(2);", "@a_m[\"a\", 1] = min(3);", "@a_x = max(4);"}},
+     {"@a_c[0] = count();", "@a_s[1] = sum(2);", "@a_m[\"a\", 1] = min(3);", "@a_x[0] = max(4);"}},
     {"python*:::line { @q = quantize(arg0); @l = lquantize(arg0, -10, 100, 5); @v = avg(arg0); }",
-     {"@a_q = hist((int64)arg0);", "@a_l = lhist((int64)arg0, -10, 100, 5);", "@a_v = sum((int64)arg0);",
-      "@c_v = count();"}},
+     {"@a_q[0] = hist((int64)arg0);", "@a_l[0] = lhist((int64)arg0, -10, 100, 5);",
+      "@a_v[0] = sum((int64)arg0);", "@c_v[0] = count();"}},
     {"python*:::line { @[strjoin(strjoin(copyinstr(arg0), \"-\"), copyinstr(arg1))] = count(); }",
      {"@a_[str(arg0), str(arg1)] = count();"}},
     {"python*:::line { @[basename(copyinstr(arg0)), lltostr(arg2)] = count(); }",
      {"@a_[str(arg0), (int64)arg2] = count();"}},
     {"python*:::line { @a[1] = count(); } tick-1s { printa(@a); printa(\"%d %@d\\n\", @a); }",
-     {"printf(\"\\x1e1\\n\");\n\tprint(@a_a);\n\tprintf(\"\\x1e\\n\");", "printf(\"\\x1e2\\n\");"}},
+     {"printf(\"\\x1e0\\n\");\n\tprint(@a_a);\n\tprintf(\"\\x1e\\n\");", "printf(\"\\x1e1\\n\");"}},
     {"python*:::line { @a = count(); } tick-1s { trunc(@a, 3); clear(@a); normalize(@a, 1000); denormalize(@a); }",
-     {"printf(\"\\x1e1\\n\");\n\tprint(@a_a);\n\tprintf(\"\\x1e\\n\");\n\tclear(@a_a);",
-      "printf(\"\\x1e3 %lld\\n\", 1000);", "printf(\"\\x1e4\\n\");\n}"}},
+     {"printf(\"\\x1e0\\n\");\n\tprint(@a_a);\n\tprintf(\"\\x1e\\n\");\n\tclear(@a_a);",
+      "printf(\"\\x1e2 %lld\\n\", 1000);", "printf(\"\\x1e3\\n\");\n}", "@a_a[0] = count();"}},
     /* the end: the EXIT record, every aggregation, nothing left */
     {"BEGIN { @a = count(); x = 1; exit(3); }",
-     {"BEGIN\n{\n\tprintf(\"\\x1e0\\n\");\n", "printf(\"\\x1e1 %lld\\n\", @pp_exit);\n\tprint(@a_a);\n\tprintf(\"\\x1e\\n\");\n\tclear(@a_a);\n"
+     {"BEGIN\n{\n\tprintf(\"\\x1eready\\n\");\n", "printf(\"\\x1e0 %lld\\n\", @pp_exit);\n\tprint(@a_a);\n\tprintf(\"\\x1e\\n\");\n\tclear(@a_a);\n"
       "\tclear(@g_x);\n\tclear(@pp_exit);",
       "@pp_exit = 3;\n\t$pp_exit = 1;", "if ($pp_exit) { exit(); }"}},
 };
@@ -194,13 +194,13 @@ START_TEST(the_talks_top10_plan)
     ck_assert(!a->columns[0].pieces[0].literal && a->columns[0].pieces[0].part == 0);
     ck_assert_str_eq(a->columns[0].pieces[1].literal, "-");
     ck_assert(!a->columns[0].pieces[2].literal && a->columns[0].pieces[2].part == 1);
-    ck_assert_uint_eq(plan->action_count, 3);
-    ck_assert_int_eq(plan->actions[0].kind, PYPROBE__D_ACTION_ATTACHED);
-    ck_assert_int_eq(plan->actions[1].kind, PYPROBE__D_ACTION_TRUNC);
-    ck_assert(plan->actions[1].has_n && plan->actions[1].n == 10);
-    ck_assert_str_eq(plan->actions[1].script_line, "test.d:1");
-    ck_assert_int_eq(plan->actions[2].kind, PYPROBE__D_ACTION_EXIT);
-    ck_assert_uint_eq(plan->actions[2].aggregation_count, 1);
+    ck_assert_uint_eq(plan->action_count, 2);
+    ck_assert_int_eq(plan->actions[0].kind, PYPROBE__D_ACTION_TRUNC);
+    ck_assert(plan->actions[0].has_n && plan->actions[0].n == 10);
+    ck_assert_str_eq(plan->actions[0].script_line, "test.d:1");
+    ck_assert_int_eq(plan->actions[1].kind, PYPROBE__D_ACTION_EXIT);
+    ck_assert_uint_eq(plan->actions[1].aggregation_count, 1);
+    ck_assert_has(program, "BEGIN\n{\n\tprintf(\"\\x1eready\\n\");\n}");
     ck_assert(plan->output.quiet && !plan->output.flowindent);
     ck_assert_str_eq(plan->program, program);
     free(program);
@@ -215,7 +215,7 @@ START_TEST(key_columns_in_the_plan)
     const struct pyprobe__d_plan_aggregation *a;
     char *program = translate_ok("python*:::line { @k[basename(copyinstr(arg0)), pid, arg2, lltostr(arg2)] = avg(1); "
                                  "@k[basename(copyinstr(arg1)), tid, 2, lltostr(arg1)] = avg(2); @n[\"all\"] = count(); "
-                                 "@n[copyinstr(arg0)] = count(); }",
+                                 "@n[copyinstr(arg0)] = count(); @z = count(); }",
                                  &quiet, &plan);
 
     a = &plan->aggregations[0];
@@ -232,6 +232,11 @@ START_TEST(key_columns_in_the_plan)
     ck_assert_uint_eq(a->part_count, 1);
     ck_assert_ptr_null(a->columns[0].pieces[0].literal);
     ck_assert_has(program, "@a_n[\"all\"] = count();");
+    a = &plan->aggregations[2]; /* unkeyed: keyed [0] in bpftrace, no D column (d_data.h) */
+    ck_assert_uint_eq(a->part_count, 1);
+    ck_assert_int_eq(a->part_types[0], PYPROBE__D_KEY_INT);
+    ck_assert_uint_eq(a->column_count, 0);
+    ck_assert_has(program, "@a_z[0] = count();");
     free(program);
     pyprobe__d_plan_free(plan);
 }
@@ -246,22 +251,22 @@ START_TEST(probe_records_for_the_prefix_and_flow)
     const char *source = "function-entry, function-return { trace(copyinstr(arg1)) }";
     char *program = translate_ok(source, &flow, &plan);
 
-    ck_assert_uint_eq(plan->action_count, 4);
-    ck_assert_int_eq(plan->actions[1].kind, PYPROBE__D_ACTION_PROBE);
-    ck_assert_str_eq(plan->actions[1].probe_name, "function-entry");
-    ck_assert_str_eq(plan->actions[1].probe_function, TEST_FUNCTION);
-    ck_assert_int_eq(plan->actions[1].probe_id, 100);
-    ck_assert_int_eq(plan->actions[1].flow, PYPROBE__D_FLOW_ENTRY);
-    ck_assert_int_eq(plan->actions[2].flow, PYPROBE__D_FLOW_RETURN);
-    ck_assert_has(program, "printf(\"\\x1e1 %lld\\n\", (int64)cpu);\n\tprintf(\"%s\", str(arg1));\n}");
+    ck_assert_uint_eq(plan->action_count, 3);
+    ck_assert_int_eq(plan->actions[0].kind, PYPROBE__D_ACTION_PROBE);
+    ck_assert_str_eq(plan->actions[0].probe_name, "function-entry");
+    ck_assert_str_eq(plan->actions[0].probe_function, TEST_FUNCTION);
+    ck_assert_int_eq(plan->actions[0].probe_id, 100);
+    ck_assert_int_eq(plan->actions[0].flow, PYPROBE__D_FLOW_ENTRY);
+    ck_assert_int_eq(plan->actions[1].flow, PYPROBE__D_FLOW_RETURN);
+    ck_assert_has(program, "printf(\"\\x1e0 %lld\\n\", (int64)cpu);\n\tprintf(\"%s\", str(arg1));\n}");
     ck_assert_lacks(program, "printf(\"\\n\");");
     free(program);
     pyprobe__d_plan_free(plan);
     program = translate_ok("BEGIN { } tick-1s { x = 1; }", &loud, &plan);
-    ck_assert_int_eq(plan->actions[1].probe_id, 1);
-    ck_assert_str_eq(plan->actions[1].probe_name, "BEGIN");
-    ck_assert_int_eq(plan->actions[1].flow, PYPROBE__D_FLOW_NONE);
-    ck_assert_has(program, "\t// test.d:1\n\tprintf(\"\\x1e1 %lld\\n\", (int64)cpu);\n\tprintf(\"\\n\");\n}");
+    ck_assert_int_eq(plan->actions[0].probe_id, 1);
+    ck_assert_str_eq(plan->actions[0].probe_name, "BEGIN");
+    ck_assert_int_eq(plan->actions[0].flow, PYPROBE__D_FLOW_NONE);
+    ck_assert_has(program, "\t// test.d:1\n\tprintf(\"\\x1e0 %lld\\n\", (int64)cpu);\n\tprintf(\"\\n\");\n}");
     free(program);
     pyprobe__d_plan_free(plan);
 }

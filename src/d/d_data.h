@@ -107,7 +107,8 @@ struct pyprobe__d_aggregation {
  * merge exactly). */
 struct pyprobe__d_piece {
     const char *literal;        /* a constant string, or NULL: */
-    size_t part;                /* index into bpftrace's key tuple */
+    size_t part;                /* index into bpftrace's key tuple (an INT part in a
+                                   STRING column is its decimal text: lltostr) */
     char transform;             /* 0, or 'B' (basename), 'D' (dirname) */
 };
 

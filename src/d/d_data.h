@@ -24,7 +24,15 @@
  *       computed (normalize's factor, the CPU, ...). A control record is
  *       never printed. Actions that print aggregations are followed, in
  *       the event stream, by one bpftrace map or hist event per aggregation
- *       (the translation emits `print(@map)` right after the record).
+ *       (the translation emits `print(@map)` right after the record), and
+ *       then by the CLOSE record: bpftrace prints nothing at all for an
+ *       empty map, so only CLOSE says that the maps are complete.
+ *
+ *   the READY record     printed first by the program's BEGIN block (the
+ *       translation adds one when the script has none). bpftrace runs
+ *       BEGIN once every probe is attached; its attached_probes event
+ *       comes before the attaching, so the consumer releases a -c command
+ *       held before exec only on READY.
  *
  *   user output         text, with inline segments the renderer resolves
  *       "\x1f" OP [ARG] "\x1d" TEXT "\x1c"
@@ -39,6 +47,8 @@
 #define PYPROBE__D_SEGMENT_OPEN '\x1f'
 #define PYPROBE__D_SEGMENT_TEXT '\x1d'
 #define PYPROBE__D_SEGMENT_CLOSE '\x1c'
+#define PYPROBE__D_CLOSE_RECORD "\x1e\n"
+#define PYPROBE__D_READY_RECORD "\x1e" "ready\n"
 
 /* DTrace's aggregating functions. */
 enum pyprobe__d_aggfn {
@@ -103,10 +113,16 @@ struct pyprobe__d_piece {
 
 struct pyprobe__d_column {
     enum pyprobe__d_key_type type;
+    unsigned size;              /* INT: bytes of the D expression's type (1, 2, 4, 8; 0 means 8):
+                                   DTrace's default layout prints it %3d, %5d, %8d or %16lld
+                                   (dt_print_datum) and sorts it as unsigned of that size */
     const struct pyprobe__d_piece *pieces;
     size_t piece_count;
 };
 
+/* An aggregation without a key is best keyed [0] in bpftrace (part_count 1,
+ * column_count 0): bpftrace prints a scalar map as 0 even when nothing was
+ * ever stored in it, where DTrace prints nothing. */
 struct pyprobe__d_plan_aggregation {
     const char *name;           /* D's name without '@' */
     enum pyprobe__d_aggfn fn;
@@ -120,7 +136,8 @@ struct pyprobe__d_plan_aggregation {
 
 enum pyprobe__d_action_kind {
     PYPROBE__D_ACTION_PRINTA,    /* format (NULL: default layout), aggregations; map events follow */
-    PYPROBE__D_ACTION_EXIT,      /* the end: print each aggregation not printed yet; map events follow */
+    PYPROBE__D_ACTION_EXIT,      /* the end: print each aggregation not printed yet; map events follow;
+                                    the record's first integer, when present: exit()'s status */
     PYPROBE__D_ACTION_TRUNC,     /* keep the top `n` (all gone when !has_n); one map event follows */
     PYPROBE__D_ACTION_CLEAR,     /* zero the values, keep the keys; one map event follows */
     PYPROBE__D_ACTION_NORMALIZE, /* factor in the record's first integer */

@@ -159,6 +159,7 @@ struct pyprobe__d_action {
     /* PROBE: */
     unsigned probe_id;
     const char *probe_function, *probe_name; /* as -F and the default prefix show them */
+    const char *probe_provider; /* -F shows the syscall provider's flow as => and <= */
     enum pyprobe__d_flow flow;
     const char *script_line;    /* "FILE:LINE" of the D code, for messages */
 };

@@ -370,6 +370,8 @@ static int print_integer(struct pyprobe__d_render *r, const struct conversion *c
         c_format(c, width, "", 'c', format, sizeof format);
         pyprobe__d_say(r, format, (int)(char)value);
         return 0;
+    case 's': case 'S':
+        return -EINVAL; /* a string conversion of an integer */
     default:
         return -ENOTSUP;
     }
@@ -426,7 +428,7 @@ static int print_key_conversion(struct pyprobe__d_render *r, const struct conver
         if (c->conv == 'S')
             return print_escaped(r, c, width, key->string);
         if (c->conv != 's')
-            return -EINVAL;
+            return strchr("diuoxXcpY", c->conv) ? -EINVAL : -ENOTSUP;
         c_format(c, width, "", 's', format, sizeof format);
         pyprobe__d_say(r, format, key->string);
         return 0;

@@ -6,6 +6,7 @@
 # descriptions name (d_resolve). Included from src/CMakeLists.txt.
 set(d_dir "${CMAKE_CURRENT_LIST_DIR}")
 add_library(pyprobe_d_consumer STATIC
-  "${d_dir}/d_events.c" "${d_dir}/d_render.c" "${d_dir}/d_aggstate.c" "${d_dir}/d_aggprint.c")
+  "${d_dir}/d_events.c" "${d_dir}/d_render.c" "${d_dir}/d_aggstate.c" "${d_dir}/d_aggprint.c"
+  "${d_dir}/d_consume.c")
 target_include_directories(pyprobe_d_consumer PUBLIC "${d_dir}" PRIVATE "${PROJECT_SOURCE_DIR}/src/common")
 target_link_libraries(pyprobe_d_consumer PUBLIC pyprobe_lister PRIVATE PkgConfig::JSONC)

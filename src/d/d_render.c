@@ -83,54 +83,46 @@ static int append_spaces(struct text *t, size_t count)
     return 0;
 }
 
-/* basename() and dirname() as D's subroutines compute them (the kernel's
- * DIF_SUBR_BASENAME / DIF_SUBR_DIRNAME): the start and end (inclusive) of
- * the result within `s`, which is "." when empty. */
-static void path_part(const char **s, size_t *length, char op, size_t *start, size_t *end)
+size_t pyprobe__d_path_part(const char *s, size_t length, char op, const char **start)
 {
-    long i, n = (long)*length, lastbase = -1, firstbase = -1, lastdir = -1;
-    const char *p = *s;
+    long i, n = (long)length, lastbase = -1, firstbase = -1, lastdir = -1, first, last;
 
     if (n == 0) {
-        p = ".";
+        s = ".";
         n = 1;
     }
-    for (i = n - 1; i >= 0 && p[i] == '/'; i--)
+    for (i = n - 1; i >= 0 && s[i] == '/'; i--)
         ;
     if (i >= 0)
         lastbase = i;
-    for (; i >= 0 && p[i] != '/'; i--)
+    for (; i >= 0 && s[i] != '/'; i--)
         ;
     if (i >= 0)
         firstbase = i + 1;
-    for (; i >= 0 && p[i] == '/'; i--)
+    for (; i >= 0 && s[i] == '/'; i--)
         ;
     if (i >= 0)
         lastdir = i;
     if (lastbase == -1)
-        firstbase = lastbase = lastdir = 0; /* all slashes: "/" */
+        firstbase = lastbase = lastdir = 0; /* slashes only: "/" */
     if (firstbase == -1) {
         if (op == 'D') {
-            p = ".";
+            s = ".";
             lastdir = 0;
         } else {
             firstbase = 0;
         }
     }
-    if (op == 'D') {
-        *start = 0;
-        *end = (size_t)(lastdir == -1 ? 0 : lastdir);
-    } else {
-        *start = (size_t)firstbase;
-        *end = (size_t)lastbase;
-    }
-    *s = p;
+    first = op == 'D' ? 0 : firstbase;
+    last = op == 'D' ? (lastdir == -1 ? 0 : lastdir) : lastbase;
+    *start = s + first;
+    return (size_t)(last - first + 1);
 }
 
 static int apply(char op, const char *arg, size_t arg_length, const struct text *inner, struct text *out)
 {
     const char *s = inner->data ? inner->data : "";
-    size_t length = inner->length, start, end, width;
+    size_t length = inner->length, width;
     char number[24];
     long value;
     char *stop;
@@ -154,8 +146,8 @@ static int apply(char op, const char *arg, size_t arg_length, const struct text 
     case 'D':
         if (arg_length != 0)
             return -EBADMSG;
-        path_part(&s, &length, op, &start, &end);
-        return append(out, s + start, end - start + 1);
+        length = pyprobe__d_path_part(s, length, op, &s);
+        return append(out, s, length);
     default:
         return -EBADMSG;
     }

@@ -66,4 +66,10 @@ int pyprobe__d_render_exited(const struct pyprobe__d_render *render, int *status
 /* The stream ended: finishes an open record. */
 void pyprobe__d_render_finish(struct pyprobe__d_render *render);
 
+/* D's basename() ('B') or dirname() ('D') of s[0..length), as the
+ * kernel's DIF_SUBR_BASENAME and DIF_SUBR_DIRNAME compute them ("." for an
+ * empty string, "/" for slashes only): its start (in s, or in a constant)
+ * and length. */
+size_t pyprobe__d_path_part(const char *s, size_t length, char op, const char **start);
+
 #endif /* PYPROBE_D_RENDER_H */

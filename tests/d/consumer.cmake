@@ -1,0 +1,8 @@
+# Tests of the D consumer (src/d/d_consumer.cmake; ctest names d_consumer_*):
+# DTrace's layouts on hand-built plans and data, bpftrace's JSON events
+# read from real bpftrace output, and bpftrace run on pint with
+# hand-written programs that follow d_data.h's wire protocol.
+set(d_tests "${CMAKE_CURRENT_LIST_DIR}")
+
+pyprobe_check_test(d_consumer_render "${d_tests}/test_d_render.c" pyprobe_d_consumer)
+set_tests_properties(d_consumer_render PROPERTIES LABELS d)

@@ -171,6 +171,7 @@ struct pyprobe__d_output_options {
 
 struct pyprobe__d_plan {
     const char *program;        /* the bpftrace program */
+    unsigned strlen;            /* the BPFTRACE_STRLEN it needs (at most 200 in 0.17; 0: bpftrace's 64) */
     const struct pyprobe__d_plan_aggregation *aggregations;
     size_t aggregation_count;
     const struct pyprobe__d_action *actions;

@@ -388,6 +388,11 @@ int pyprobe__d_render_exited(const struct pyprobe__d_render *r, int *status)
     return r->exited;
 }
 
+int pyprobe__d_render_flush(struct pyprobe__d_render *r)
+{
+    return fflush(r->out) == 0 && !ferror(r->out) ? r->error : -EIO;
+}
+
 void pyprobe__d_render_finish(struct pyprobe__d_render *r)
 {
     release(r, SIZE_MAX);

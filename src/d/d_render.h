@@ -63,6 +63,9 @@ void pyprobe__d_render_interrupted(struct pyprobe__d_render *render);
 /* Whether the EXIT action came, and the status its record carried. */
 int pyprobe__d_render_exited(const struct pyprobe__d_render *render, int *status);
 
+/* Writes what is buffered: 0, or -EIO. */
+int pyprobe__d_render_flush(struct pyprobe__d_render *render);
+
 /* The stream ended: finishes an open record. */
 void pyprobe__d_render_finish(struct pyprobe__d_render *render);
 

@@ -92,7 +92,8 @@ static int scope_of(struct resolver *r, const struct pyprobe__d_probe_spec *spec
     if (spec->module && strchr(spec->module, '/') && !is_glob(spec->module))
         *out = (struct spec_scope){SCOPE_FILE, 0};
     else if (!is_glob(spec->provider) && (out->pid = provider_pid(spec->provider)) > 0)
-        out->scope = SCOPE_PROCESS;
+        /* The held command is a process already, but not yet the program. */
+        out->scope = t->child && out->pid == t->child->pid ? SCOPE_TARGETS : SCOPE_PROCESS;
     else if (is_glob(spec->provider) || !spec->provider || !*spec->provider || (!t->pid_count && !t->child))
         *out = (struct spec_scope){SCOPE_ALL, 0};
     else

@@ -21,6 +21,8 @@
 #include "grow.h"
 
 enum { PROGRAM_FD = 3, STDERR_KEPT = 65536 };
+/* Seconds of silence after which bpftrace has read all it had. */
+static const double DRAINED = 0.3;
 
 /* ---- bpftrace's refusals ---- */
 
@@ -202,6 +204,9 @@ struct run {
     size_t errors_length, errors_capacity;
     bool out_open, err_open;
     bool stopping;              /* SIGINT sent */
+    bool told_ready;
+    bool all_gone;              /* the traced processes have exited: stop once drained */
+    double gone_at, last_output;
     double stop_sent, last_signal, started;
     bool *watch_gone;           /* per -p process */
     bool child_gone;
@@ -254,7 +259,12 @@ static void on_ready(struct run *r)
 {
     char text[512];
 
-    if (!r->o->child || r->o->child->released || !pyprobe__d_consumer_ready(r->consumer))
+    if (r->told_ready || !pyprobe__d_consumer_ready(r->consumer))
+        return;
+    r->told_ready = true;
+    if (r->o->ready)
+        r->o->ready(r->o->ready_arg);
+    if (!r->o->child || r->o->child->released)
         return;
     if (pyprobe__d_child_release(r->o->child, text, sizeof text) != 0) {
         failure(r, -ENOEXEC, "%s", text);
@@ -282,6 +292,7 @@ static void read_out(struct run *r)
 
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return;
+    r->last_output = now();
     if (n <= 0) {
         r->out_open = false;
         if (r->line_length)
@@ -347,6 +358,24 @@ static void interrupted(struct run *r)
     stop(r);
 }
 
+/* A -p process is gone when it is no more, or a zombie (whose parent
+ * has not reaped it yet). */
+static bool gone(int pid)
+{
+    char name[64], text[256], *state;
+    FILE *f;
+
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return true;
+    snprintf(name, sizeof name, "/proc/%d/stat", pid);
+    f = fopen(name, "re");
+    if (!f)
+        return true;
+    state = fgets(text, sizeof text, f) ? strrchr(text, ')') : NULL;
+    fclose(f);
+    return state && (state[2] == 'Z' || state[2] == 'X');
+}
+
 /* The traced processes: once all are gone, tracing stops (dtrace's
  * g_pslive), after "pid N has exited". */
 static void check_processes(struct run *r)
@@ -361,7 +390,7 @@ static void check_processes(struct run *r)
         notice(r, text);
     }
     for (size_t i = 0; i < r->o->watch_count; i++) {
-        if (!r->watch_gone[i] && kill(r->o->watch[i], 0) != 0 && errno == ESRCH) {
+        if (!r->watch_gone[i] && gone(r->o->watch[i])) {
             r->watch_gone[i] = true;
             pyprobe__d_exit_words(r->o->watch[i], 0, false, text, sizeof text);
             notice(r, text);
@@ -370,8 +399,10 @@ static void check_processes(struct run *r)
     }
     if (child)
         all_gone &= r->child_gone;
-    if ((child || r->o->watch_count) && all_gone && !r->stopping)
-        stop(r);
+    if ((child || r->o->watch_count) && all_gone && !r->all_gone) {
+        r->all_gone = true;
+        r->gone_at = now();
+    }
 }
 
 static void check_time(struct run *r)
@@ -389,6 +420,12 @@ static void check_time(struct run *r)
         kill(r->bpftrace.pid, SIGKILL);
     } else if (r->stopping && !ready && t - r->last_signal >= 1) {
         stop(r); /* bpftrace ignores SIGINT while it attaches */
+    } else if (r->all_gone && !r->stopping &&
+               ((t - r->gone_at >= DRAINED && t - r->last_output >= DRAINED) || t - r->gone_at > 10)) {
+        /* bpftrace 0.17 drops the events it reads while a SIGINT is
+         * pending: the traced processes' last events are left to arrive
+         * (bpftrace reads every 100 ms), so that none is lost. */
+        stop(r);
     }
 }
 
@@ -447,6 +484,7 @@ int pyprobe__d_run(const struct pyprobe__d_run_options *o, struct pyprobe__d_con
         loop(&r);
         while (waitpid(r.bpftrace.pid, &wait_status, 0) < 0 && errno == EINTR)
             ;
+        check_processes(&r); /* bpftrace -p ends by itself when its process does */
         close(r.bpftrace.out);
         close(r.bpftrace.err);
         rc = r.rc;

@@ -36,6 +36,8 @@ struct pyprobe__d_run_options {
     unsigned stop_seconds;      /* bpftrace's exit after SIGINT within this; 0: 60 */
     pyprobe__d_notice_fn *notice; /* "pid N has exited" */
     void *notice_arg;
+    void (*ready)(void *arg);   /* told once every probe is attached; NULL: not */
+    void *ready_arg;
 };
 
 /* Runs the program to its end: 0 with *status exit()'s (0 when the run

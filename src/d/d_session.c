@@ -29,7 +29,7 @@ int pyprobe__d_trace_plan(const struct pyprobe__d_plan *plan, const struct pypro
         .strlen = strlen_wanted > MAX_STRLEN ? MAX_STRLEN : strlen_wanted,
         .pid = t->pid_count == 1 && !t->child ? t->pids[0] : 0, .child = t->child, .watch = t->pids,
         .watch_count = t->pid_count, .interrupt_fd = t->interrupt_fd, .notice = t->notice,
-        .notice_arg = t->notice_arg};
+        .notice_arg = t->notice_arg, .ready = t->ready, .ready_arg = t->ready_arg};
     int rc = pyprobe__d_render_new(t->out, plan, &render);
 
     *status = 0;

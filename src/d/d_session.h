@@ -69,6 +69,8 @@ struct pyprobe__d_trace {
     bool unsafe;
     pyprobe__d_notice_fn *notice;
     void *notice_arg;
+    void (*ready)(void *arg);   /* once every probe is attached */
+    void *ready_arg;
 };
 int pyprobe__d_trace_plan(const struct pyprobe__d_plan *plan, const struct pyprobe__d_trace *trace, int *status,
                           char *message, size_t size);

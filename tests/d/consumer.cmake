@@ -6,3 +6,12 @@ set(d_tests "${CMAKE_CURRENT_LIST_DIR}")
 
 pyprobe_check_test(d_consumer_render "${d_tests}/test_d_render.c" pyprobe_d_consumer)
 set_tests_properties(d_consumer_render PROPERTIES LABELS d)
+
+# The runner and the consumer on pint, with hand-written programs.
+add_executable(d_trace_driver "${d_tests}/d_trace_driver.c")
+target_link_libraries(d_trace_driver PRIVATE pyprobe_d_consumer)
+if(PYPROBE_HAVE_PROBES)
+  pyprobe_script_test(d_consumer_trace "${d_tests}/test_d_trace.py" LABELS d tracer TIMEOUT 900
+    ARGS --driver "$<TARGET_FILE:d_trace_driver>" --pint "$<TARGET_FILE:pint>"
+         --programs "${PROJECT_SOURCE_DIR}/examples/programs" --provider "${PYPROBE_PROVIDER}")
+endif()

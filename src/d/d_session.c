@@ -290,12 +290,11 @@ static void matched(struct state *st, size_t spec_count)
 int pyprobe__d_session_run(const struct pyprobe__d_session *s, int *status, char *message, size_t size)
 {
     struct state st = {.s = s, .message = message, .size = size};
-    int rc = s->source_count ? parse(&st) : -EINVAL;
+    int rc;
 
     *status = 0;
     message[0] = '\0';
-    if (!s->source_count)
-        snprintf(message, size, "no program: give -s FILE or -n PROGRAM");
+    rc = s->source_count ? parse(&st) : say(&st, -EINVAL, "no program: give -s FILE or -n PROGRAM");
     if (rc == 0)
         rc = apply_options(&st);
     if (rc == 0)

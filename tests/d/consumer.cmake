@@ -5,7 +5,8 @@
 set(d_tests "${CMAKE_CURRENT_LIST_DIR}")
 
 pyprobe_check_test(d_consumer_render "${d_tests}/test_d_render.c" pyprobe_d_consumer)
-set_tests_properties(d_consumer_render PROPERTIES LABELS d)
+pyprobe_check_test(d_consumer_events "${d_tests}/test_d_events.c" pyprobe_d_consumer)
+set_tests_properties(d_consumer_render d_consumer_events PROPERTIES LABELS d)
 
 # The runner and the consumer on pint, with hand-written programs.
 add_executable(d_trace_driver "${d_tests}/d_trace_driver.c")
@@ -15,3 +16,17 @@ if(PYPROBE_HAVE_PROBES)
     ARGS --driver "$<TARGET_FILE:d_trace_driver>" --pint "$<TARGET_FILE:pint>"
          --programs "${PROJECT_SOURCE_DIR}/examples/programs" --provider "${PYPROBE_PROVIDER}")
 endif()
+
+# The event reader on bpftrace's own -f json output (tracer: root only).
+add_executable(d_events_dump "${d_tests}/d_events_dump.c")
+target_link_libraries(d_events_dump PRIVATE pyprobe_d_consumer)
+pyprobe_script_test(d_consumer_events_bpftrace "${d_tests}/test_d_events.py" LABELS d tracer
+  ARGS --dump "$<TARGET_FILE:d_events_dump>")
+
+# The command's D options: usage, errors, executable scripts, -o, -l -n.
+set(d_cli_args --pyprobe "$<TARGET_FILE:pyprobe_cli>")
+if(PYPROBE_HAVE_PROBES)
+  list(APPEND d_cli_args --pint "$<TARGET_FILE:pint>" --fib "${PROJECT_SOURCE_DIR}/examples/programs/fib.pint"
+       --provider "${PYPROBE_PROVIDER}")
+endif()
+pyprobe_script_test(d_consumer_cli "${d_tests}/test_d_cli.py" LABELS d ARGS ${d_cli_args})

@@ -77,7 +77,7 @@ static void print_string_key(struct pyprobe__d_render *r, const char *s)
 }
 
 /* An integer key, as wide as its type (3, 5, 8 or 16). */
-static void print_int_key(struct pyprobe__d_render *r, int64_t value, unsigned size)
+static void print_int_key(struct pyprobe__d_render *r, int64_t value, int size)
 {
     switch (size) {
     case 1:
@@ -420,7 +420,7 @@ static int print_escaped(struct pyprobe__d_render *r, const struct conversion *c
 }
 
 static int print_key_conversion(struct pyprobe__d_render *r, const struct conversion *c, int width,
-                                const struct pyprobe__d_key *key, unsigned size)
+                                const struct pyprobe__d_key *key, int size)
 {
     char format[32];
 

@@ -273,9 +273,9 @@ static int compare_u(const struct sort_context *c, uint64_t a, uint64_t b)
 }
 
 /* An integer key as dt_aggregate_keycmp reads it: unsigned, of its size. */
-static uint64_t key_bits(int64_t value, unsigned size)
+static uint64_t key_bits(int64_t value, int size)
 {
-    return size && size < 8 ? (uint64_t)value & ((UINT64_C(1) << (size * 8)) - 1) : (uint64_t)value;
+    return size > 0 && size < 8 ? (uint64_t)value & ((UINT64_C(1) << (size * 8)) - 1) : (uint64_t)value;
 }
 
 /* dt_aggregate_keycmp, from key `keypos` round to it. */
@@ -288,7 +288,7 @@ static int keycmp(const struct sort_context *c, const struct agg_entry *a, const
     for (size_t i = 0; i < n; i++) {
         size_t k = (i + keypos) % n;
         const struct pyprobe__d_key *x = &a->keys[k], *y = &b->keys[k];
-        unsigned size = k < agg->column_count ? agg->columns[k].size : 8;
+        int size = k < agg->column_count ? agg->columns[k].size : 8;
         int rc;
 
         if (x->type == PYPROBE__D_KEY_STRING && y->type == PYPROBE__D_KEY_STRING) {

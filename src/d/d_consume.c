@@ -25,7 +25,16 @@ struct pyprobe__d_consumer {
     size_t integer_count;
     struct pyprobe__d_event *maps;
     size_t map_count, map_capacity;
+    /* Other CPUs' lines that came while maps were collected: they are
+     * taken once the action has run, so that its output stays whole. */
+    struct held_line *held;
+    size_t held_count, held_capacity;
     char message[512];
+};
+
+struct held_line {
+    char *text;
+    size_t length;
 };
 
 static int fail(struct pyprobe__d_consumer *c, int rc, const char *format, ...) __attribute__((format(printf, 3, 4)));
@@ -407,25 +416,25 @@ static bool takes_maps(enum pyprobe__d_action_kind kind)
            kind == PYPROBE__D_ACTION_CLEAR;
 }
 
+static int finish_action(struct pyprobe__d_consumer *c);
+
 /* "\x1e" ID [" " INTEGER]... "\n" */
 static int control_record(struct pyprobe__d_consumer *c, const char *text, size_t length)
 {
     char record[256], *p, *end;
     unsigned long long id;
-    int rc = 0;
 
     if (length == strlen(PYPROBE__D_READY_RECORD) && memcmp(text, PYPROBE__D_READY_RECORD, length) == 0) {
         c->ready = true;
         return 0;
     }
-    if (c->pending) /* its maps are complete: at CLOSE, or (a lost CLOSE) now */
-        rc = run_action(c);
-    if (rc != 0 || (length == strlen(PYPROBE__D_CLOSE_RECORD) && memcmp(text, PYPROBE__D_CLOSE_RECORD, length) == 0))
-        return rc;
+    if (length == strlen(PYPROBE__D_CLOSE_RECORD) && memcmp(text, PYPROBE__D_CLOSE_RECORD, length) == 0)
+        return c->pending ? finish_action(c) : 0;
     if (length >= sizeof record)
         return fail(c, -EBADMSG, "malformed control record from bpftrace");
     memcpy(record, text + 1, length - 1);
     record[length - 1] = '\0';
+    record[strcspn(record, "\n")] = '\0';
     errno = 0;
     id = strtoull(record, &p, 10);
     if (errno || p == record || id >= c->plan->action_count)
@@ -438,7 +447,7 @@ static int control_record(struct pyprobe__d_consumer *c, const char *text, size_
             return fail(c, -EBADMSG, "malformed control record from bpftrace: %s", record);
         p = end;
     }
-    if (*p != '\n' && *p != '\0')
+    if (*p != '\0')
         return fail(c, -EBADMSG, "malformed control record from bpftrace: %s", record);
     if (takes_maps(c->plan->actions[c->action].kind)) {
         c->pending = true;
@@ -463,14 +472,50 @@ static int keep_map(struct pyprobe__d_consumer *c, struct pyprobe__d_event *even
 
 static int printf_event(struct pyprobe__d_consumer *c, const struct pyprobe__d_event *event)
 {
-    int rc = 0;
+    int rc;
 
     if (event->length > 0 && event->text[0] == PYPROBE__D_CONTROL)
         return control_record(c, event->text, event->length);
-    if (c->pending)
-        rc = run_action(c);
-    if (rc == 0 && (rc = pyprobe__d_render_output(c->render, event->text, event->length)) != 0)
+    if ((rc = pyprobe__d_render_output(c->render, event->text, event->length)) != 0)
         return fail(c, rc, rc == -EBADMSG ? "malformed output segment from bpftrace" : "cannot write the output");
+    return 0;
+}
+
+static bool is_close(const struct pyprobe__d_event *event)
+{
+    return event->kind == PYPROBE__D_EVENT_PRINTF && event->length == strlen(PYPROBE__D_CLOSE_RECORD) &&
+           memcmp(event->text, PYPROBE__D_CLOSE_RECORD, event->length) == 0;
+}
+
+static int hold(struct pyprobe__d_consumer *c, const char *line, size_t length)
+{
+    char *copy = malloc(length + 1);
+
+    if (!copy || pyprobe__grow(&c->held, &c->held_capacity, c->held_count + 1, sizeof *c->held) != 0) {
+        free(copy);
+        return fail(c, -ENOMEM, "out of memory");
+    }
+    memcpy(copy, line, length);
+    c->held[c->held_count++] = (struct held_line){copy, length};
+    return 0;
+}
+
+/* The action, then the lines held meanwhile, in their order (one may
+ * start another action, whose own lines are held again). */
+static int finish_action(struct pyprobe__d_consumer *c)
+{
+    struct held_line *lines = c->held;
+    size_t count = c->held_count;
+    int rc = run_action(c);
+
+    c->held = NULL;
+    c->held_count = c->held_capacity = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (rc == 0)
+            rc = pyprobe__d_consume(c, lines[i].text, lines[i].length);
+        free(lines[i].text);
+    }
+    free(lines);
     return rc;
 }
 
@@ -478,6 +523,11 @@ int pyprobe__d_consume(struct pyprobe__d_consumer *c, const char *line, size_t l
 {
     struct pyprobe__d_event event;
     int rc = pyprobe__d_event_parse(line, length, &event);
+
+    if (rc == 0 && c->pending && event.kind == PYPROBE__D_EVENT_PRINTF && !is_close(&event)) {
+        pyprobe__d_event_free(&event);
+        return hold(c, line, length);
+    }
 
     if (rc == -ENODATA)
         return 0;
@@ -511,8 +561,11 @@ int pyprobe__d_consume(struct pyprobe__d_consumer *c, const char *line, size_t l
 
 int pyprobe__d_consume_end(struct pyprobe__d_consumer *c)
 {
-    int rc = c->pending ? run_action(c) : 0;
+    int rc = 0;
 
+    /* A CLOSE that never came: the maps seen are all there is. */
+    while (rc == 0 && c->pending)
+        rc = finish_action(c);
     pyprobe__d_render_finish(c->render);
     return rc;
 }
@@ -540,6 +593,9 @@ void pyprobe__d_consumer_free(struct pyprobe__d_consumer *c)
         return;
     drop_maps(c);
     free(c->maps);
+    for (size_t i = 0; i < c->held_count; i++)
+        free(c->held[i].text);
+    free(c->held);
     free(c);
 }
 

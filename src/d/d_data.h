@@ -26,7 +26,8 @@
  *       the event stream, by one bpftrace map or hist event per aggregation
  *       (the translation emits `print(@map)` right after the record), and
  *       then by the CLOSE record: bpftrace prints nothing at all for an
- *       empty map, so only CLOSE says that the maps are complete.
+ *       empty map, so only CLOSE says that the maps are complete. Other
+ *       CPUs' events may come in between.
  *
  *   the READY record     printed first by the program's BEGIN block (the
  *       translation adds one when the script has none). bpftrace runs
@@ -113,11 +114,11 @@ struct pyprobe__d_piece {
 
 struct pyprobe__d_column {
     enum pyprobe__d_key_type type;
-    unsigned size;              /* INT: bytes of the D expression's type (1, 2, 4, 8; 0 means 8):
-                                   DTrace's default layout prints it %3d, %5d, %8d or %16lld
-                                   (dt_print_datum) and sorts it as unsigned of that size */
     const struct pyprobe__d_piece *pieces;
     size_t piece_count;
+    int size;                   /* INT: the D type's bytes (1, 2, 4, 8; 0 means 8), which set the
+                                   default layout's width (dt_print_datum: %3d, %5d, %8d, %16lld)
+                                   and its sort (as unsigned of that size: dt_aggregate_keycmp) */
 };
 
 /* An aggregation without a key is best keyed [0] in bpftrace (part_count 1,

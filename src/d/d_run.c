@@ -97,12 +97,41 @@ static void raise_memlock(void)
     }
 }
 
+/* The line that starts the BEGIN block, or NULL. */
+static const char *find_begin(const char *program)
+{
+    for (const char *p = program; (p = strstr(p, "BEGIN")) != NULL; p += 5)
+        if ((p == program || p[-1] == '\n') && (p[5] == ' ' || p[5] == '\n' || p[5] == '{'))
+            return p;
+    return NULL;
+}
+
+/* The program with d_data.h's READY record first in its BEGIN block: a
+ * translation that forgot it would otherwise leave a -c command held
+ * until the attach time limit. */
+static char *with_ready(const char *program)
+{
+    static const char ready[] = " printf(\"\\x1eready\\n\");";
+    const char *begin = find_begin(program), *brace = begin ? strchr(begin, '{') : NULL;
+    char *out;
+
+    if (strstr(program, "\\x1eready"))
+        return strdup(program);
+    out = malloc(strlen(program) + sizeof ready + 16);
+    if (out && brace)
+        sprintf(out, "%.*s%s%s", (int)(brace + 1 - program), program, ready, brace + 1);
+    else if (out)
+        sprintf(out, "BEGIN {%s }\n%s", ready, program);
+    return out;
+}
+
 /* The program as a file bpftrace reads (a memfd: no size limit as -e's
  * argument has, nothing left behind). */
-static int program_file(const char *program)
+static int program_file(const char *text)
 {
-    size_t length = strlen(program), done = 0;
-    int fd = memfd_create("pyprobe-program.bt", MFD_CLOEXEC);
+    char *program = with_ready(text);
+    size_t length = program ? strlen(program) : 0, done = 0;
+    int fd = program ? memfd_create("pyprobe-program.bt", MFD_CLOEXEC) : -1;
 
     while (fd >= 0 && done < length) {
         ssize_t n = write(fd, program + done, length - done);
@@ -111,10 +140,12 @@ static int program_file(const char *program)
             continue;
         if (n <= 0) {
             close(fd);
-            return -1;
+            fd = -1;
+            break;
         }
         done += (size_t)n;
     }
+    free(program);
     return fd;
 }
 

@@ -50,6 +50,7 @@ struct test_case {
     const struct pyprobe__d_action *actions;
     size_t action_count;
     struct pyprobe__d_output_options output;
+    bool no_begin;              /* no BEGIN with READY: the runner must add it */
 };
 
 /* @[copyinstr(arg1)] = count(); printed at the end as dtrace does. */
@@ -100,39 +101,43 @@ static const struct test_case cases[] = {
     {"count",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_[str(arg1)] = count(); }\n"
      "END { printf(\"\\x1e" "0\\n\"); print(@a_); printf(\"\\x1e\\n\"); clear(@a_); }\n",
-     count_agg, 1, exit_action, 1, {0}},
+     count_agg, 1, exit_action, 1, {0}, false},
     {"flow",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { printf(\"\\x1e" "0 %%d\\n\", cpu); printf(\"%%s\", str(arg1)); }\n"
      "usdt:%1$s:%3$s:function__return /pid == %2$d/ { printf(\"\\x1e" "1 %%d\\n\", cpu); printf(\"%%s\", str(arg1)); }\n"
      "END { printf(\"\\x1e" "2\\n\"); printf(\"\\x1e\\n\"); }\n",
-     NULL, 0, flow_actions, COUNT(flow_actions), {.quiet = 1, .flowindent = 1}},
+     NULL, 0, flow_actions, COUNT(flow_actions), {.quiet = 1, .flowindent = 1}, false},
     {"top",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_[str(arg0), str(arg1)] = count(); }\n"
      "END { printf(\"\\x1e" "0\\n\"); print(@a_); printf(\"\\x1e\\n\"); clear(@a_);\n"
      "      printf(\"\\x1e" "1\\n\"); print(@a_); printf(\"\\x1e\\n\"); clear(@a_); }\n",
-     joined_aggs, 1, top_actions, COUNT(top_actions), {.quiet = 1}},
+     joined_aggs, 1, top_actions, COUNT(top_actions), {.quiet = 1}, false},
     {"printa",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_[str(arg0), str(arg1)] = count(); }\n"
      "END { printf(\"\\x1e" "0\\n\"); print(@a_); printf(\"\\x1e\\n\");\n"
      "      printf(\"[\\x1fW-6\\x1d%%s\\x1c|\\x1fW6\\x1d\\x1f" "B\\x1d%%s\\x1c\\x1c]\\n\", \"ab\", \"/x/fib.pint\");\n"
      "      printf(\"\\x1e" "1 3\\n\"); clear(@a_); printf(\"\\x1e\\n\"); }\n",
-     joined_aggs, 1, printa_actions, COUNT(printa_actions), {.quiet = 1}},
+     joined_aggs, 1, printa_actions, COUNT(printa_actions), {.quiet = 1}, false},
     {"dump",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_calls[str(arg1)] = count(); }\n"
      "usdt:%1$s:%3$s:line /pid == %2$d/ { @a_lines[str(arg1)] = lhist(arg2, 0, 40, 5); }\n"
      "END { printf(\"\\x1e" "0\\n\"); print(@a_calls); print(@a_lines); printf(\"\\x1e\\n\");\n"
      "      clear(@a_calls); clear(@a_lines); }\n",
-     dump_aggs, 2, dump_actions, 1, {.quiet = 1}},
+     dump_aggs, 2, dump_actions, 1, {.quiet = 1}, false},
     {"merge",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d && str(arg1) == \"fib\"/ { @a_[str(arg0), arg2] = sum(1); }\n"
      "END { printf(\"\\x1e" "0\\n\"); print(@a_); printf(\"\\x1e\\n\"); clear(@a_); }\n",
-     merge_aggs, 1, exit_action, 1, {.quiet = 1}},
+     merge_aggs, 1, exit_action, 1, {.quiet = 1}, false},
     {"wait",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_[str(arg1)] = count(); }\n"
      "END { printf(\"\\x1e" "0\\n\"); print(@a_); printf(\"\\x1e\\n\"); clear(@a_); }\n",
-     count_agg, 1, exit_action, 1, {0}},
+     count_agg, 1, exit_action, 1, {0}, false},
+    {"noready",
+     "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_[str(arg1)] = count(); }\n"
+     "END { printf(\"\\x1e" "0\\n\"); print(@a_); printf(\"\\x1e\\n\"); clear(@a_); }\n",
+     count_agg, 1, exit_action, 1, {0}, true},
     {"refused", "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_[nosuch] = count(); }\n", count_agg, 1,
-     exit_action, 1, {0}},
+     exit_action, 1, {0}, false},
 };
 
 static int interrupt_pipe[2] = {-1, -1};
@@ -200,7 +205,7 @@ int main(int argc, char **argv)
     if (rc == 0 && matches.count == 0)
         rc = -ENOENT, snprintf(message, sizeof message, "no %s probe found", provider);
     if (rc == 0 && (asprintf(&text, c->program, matches.items[0].path, matches.items[0].pid, argv[2]) < 0 ||
-                    asprintf(&program, "BEGIN { printf(\"\\x1eready\\n\"); }\n%s", text) < 0))
+                    asprintf(&program, "%s%s", c->no_begin ? "" : "BEGIN { printf(\"\\x1eready\\n\"); }\n", text) < 0))
         rc = -ENOMEM;
     if (rc == 0) {
         struct pyprobe__d_plan plan = {.program = program, .aggregations = c->aggregations,

@@ -109,6 +109,14 @@ def test_count(args, pint):
     check("RLIMIT_MEMLOCK" not in err, f"bpftrace's RLIMIT_MEMLOCK line came through: {err!r}")
 
 
+def test_noready(args, pint):
+    """A program without the READY record: the runner adds it to BEGIN."""
+    calls, _ = fib_program_calls()
+    status, out, err = run_driver(args, "noready", ["-c", f"{pint.pint} {pint.fib}"])
+    check(status == 0 and out == "\n" + rows([("<module>", 1), ("factorial", 10), ("fib", calls)]),
+          f"noready: exit {status}: {out!r} {err}")
+
+
 def flow_model():
     """fib.pint's calls as (entry?, name) in order."""
     events = [(True, "<module>")]
@@ -286,7 +294,7 @@ def test_not_root(args, pint):
           f"not root: exit {status}: {err!r}")
 
 
-CASES = {"count": test_count, "flow": test_flow, "top": test_top, "printa": test_printa, "dump": test_dump,
+CASES = {"count": test_count, "noready": test_noready, "flow": test_flow, "top": test_top, "printa": test_printa, "dump": test_dump,
          "merge": test_merge, "pid": test_pid, "interrupt": test_interrupt, "refused": test_refused,
          "no_bpftrace": test_no_bpftrace, "not_root": test_not_root}
 

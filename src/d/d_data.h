@@ -145,7 +145,10 @@ enum pyprobe__d_action_kind {
     PYPROBE__D_ACTION_DENORMALIZE,
     PYPROBE__D_ACTION_PROBE      /* a probe fired and will print: for -F and the default
                                     (not quiet) CPU/ID/FUNCTION:NAME prefix; the record's
-                                    integers: CPU */
+                                    integers: CPU. The translation ends the record with
+                                    printf("\n") unless quiet (dtrace's chewrec). Only
+                                    clauses that trace data make records: one of
+                                    aggregations and assignments alone prints nothing */
 };
 
 enum pyprobe__d_flow { PYPROBE__D_FLOW_NONE, PYPROBE__D_FLOW_ENTRY, PYPROBE__D_FLOW_RETURN };

@@ -220,14 +220,6 @@ static const struct pyprobe__d_action *action_at(const struct pyprobe__d_render 
     return action < r->plan->action_count ? &r->plan->actions[action] : NULL;
 }
 
-/* chewrec() with no record: the newline that ends a record, unless quiet. */
-static void close_record(struct pyprobe__d_render *r)
-{
-    if (r->record_open && !r->plan->output.quiet)
-        pyprobe__d_say(r, "\n");
-    r->record_open = false;
-}
-
 static bool is_syscall(const struct pyprobe__d_action *a)
 {
     return a->probe_provider && strcmp(a->probe_provider, "syscall") == 0;
@@ -273,7 +265,6 @@ static void begin_record(struct pyprobe__d_render *r, size_t action, int64_t cpu
     print_prefix(r, action_at(r, action), cpu, flow);
     if (flow == PYPROBE__D_FLOW_ENTRY)
         r->indent += 2;
-    r->record_open = true;
     r->last_probe = action;
 }
 
@@ -307,7 +298,6 @@ static int probe_record(struct pyprobe__d_render *r, size_t action, int64_t cpu)
     enum pyprobe__d_flow flow = r->plan->output.flowindent ? a->flow : PYPROBE__D_FLOW_NONE;
 
     release(r, action);
-    close_record(r);
     /* An entry right after another clause of the same probe is no new level. */
     if (flow == PYPROBE__D_FLOW_ENTRY && last && r->last_probe != action && last->probe_id == a->probe_id)
         flow = PYPROBE__D_FLOW_NONE;
@@ -358,9 +348,8 @@ int pyprobe__d_render_action(struct pyprobe__d_render *r, size_t action, const i
         r->aggs[a->aggregations[0]].normal = 1;
         return 0;
     case PYPROBE__D_ACTION_EXIT:
-        /* dtrace's end: the last record's newline, one more, then the dump. */
+        /* dtrace's end: a newline after its loop, then the dump. */
         release(r, SIZE_MAX);
-        close_record(r);
         r->exited = true;
         r->status = integer_count > 0 ? (int)integers[0] : 0;
         pyprobe__d_say(r, "\n");
@@ -377,7 +366,6 @@ void pyprobe__d_render_interrupted(struct pyprobe__d_render *r)
         return;
     r->interrupted = true;
     release(r, SIZE_MAX);
-    close_record(r);
     pyprobe__d_say(r, "\n");
 }
 
@@ -396,7 +384,6 @@ int pyprobe__d_render_flush(struct pyprobe__d_render *r)
 void pyprobe__d_render_finish(struct pyprobe__d_render *r)
 {
     release(r, SIZE_MAX);
-    close_record(r);
 }
 
 /* ---- life ---- */

@@ -15,7 +15,7 @@
  *     pyprobe__d_render_free(render);
  *
  * The renderer keeps what DTrace's consumer keeps between records: the
- * flow indentation, whether a record is open, and per aggregation what
+ * flow indentation, the last record's probe, and per aggregation what
  * bpftrace no longer holds ("carry"): a trunc() or clear() makes the
  * program print and clear its map, and the renderer keeps the entries
  * that survive, adding them to the data of later printings.
@@ -66,7 +66,7 @@ int pyprobe__d_render_exited(const struct pyprobe__d_render *render, int *status
 /* Writes what is buffered: 0, or -EIO. */
 int pyprobe__d_render_flush(struct pyprobe__d_render *render);
 
-/* The stream ended: finishes an open record. */
+/* The stream ended: a -F record held for the next is printed. */
 void pyprobe__d_render_finish(struct pyprobe__d_render *render);
 
 /* D's basename() ('B') or dirname() ('D') of s[0..length), as the

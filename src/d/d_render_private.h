@@ -47,7 +47,6 @@ struct pyprobe__d_render {
     struct agg_state *aggs;
     /* Records (dtrace's chew and chewrec). */
     bool heading;               /* the column heading was printed */
-    bool record_open;           /* a probe's record awaits its newline */
     bool interrupted;
     bool exited;
     int status;

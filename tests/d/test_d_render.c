@@ -543,7 +543,16 @@ static const struct pyprobe__d_action flow_actions[] = {
 static const struct pyprobe__d_plan flow_plan = {.actions = flow_actions, .action_count = 3,
                                                  .output = {.quiet = 1, .flowindent = 1}};
 
-static void run_flow(void)
+/* Each record's output, and unless quiet the newline that the
+ * translation prints to end a record (d_data.h; dtrace's chewrec). */
+static void record_output(const char *text, bool quiet)
+{
+    ck_assert_int_eq(pyprobe__d_render_output(render, text, strlen(text)), 0);
+    if (!quiet)
+        ck_assert_int_eq(pyprobe__d_render_output(render, "\n", 1), 0);
+}
+
+static void run_flow(bool quiet)
 {
     static const struct {
         size_t action;
@@ -552,7 +561,7 @@ static void run_flow(void)
 
     for (size_t i = 0; i < COUNT(steps); i++) {
         ck_assert_int_eq(act_with(steps[i].action, 0), 0);
-        ck_assert_int_eq(pyprobe__d_render_output(render, steps[i].text, strlen(steps[i].text)), 0);
+        record_output(steps[i].text, quiet);
     }
     ck_assert_int_eq(act(2, NULL), 0);
 }
@@ -560,7 +569,7 @@ static void run_flow(void)
 START_TEST(flowindent_quiet_has_prefixes_and_no_newlines)
 {
     start(&flow_plan);
-    run_flow();
+    run_flow(true);
     ck_assert_str_eq(printed(), "CPU FUNCTION                                 \n"
                                 "  0  -> PyEval                                foo"
                                 "  0    -> PyEval                              bar"
@@ -577,7 +586,7 @@ START_TEST(flowindent_ends_each_record_unless_quiet)
 
     plan.output.quiet = 0;
     start(&plan);
-    run_flow();
+    run_flow(false);
     ck_assert_str_eq(printed(), "CPU FUNCTION                                 \n"
                                 "  0  -> PyEval                                foo\n"
                                 "  0    -> PyEval                              bar\n"
@@ -608,7 +617,7 @@ START_TEST(two_clauses_of_one_probe_indent_once)
     start(&plan);
     for (size_t i = 0; i < 4; i++) {
         ck_assert_int_eq(act_with(i, 0), 0);
-        ck_assert_int_eq(pyprobe__d_render_output(render, texts[i], 1), 0);
+        record_output(texts[i], false);
     }
     ck_assert_int_eq(act(4, NULL), 0);
     ck_assert_str_eq(printed(), "CPU FUNCTION                                 \n"
@@ -629,9 +638,9 @@ START_TEST(default_layout_has_cpu_id_and_function_name)
     plan.output.flowindent = 0;
     start(&plan);
     ck_assert_int_eq(act_with(0, 1), 0);
-    ck_assert_int_eq(pyprobe__d_render_output(render, "foo\n", 4), 0);
+    record_output("foo\n", false);
     ck_assert_int_eq(act(2, NULL), 0);
-    /* chew: "%3d %6d %32s "; chewrec: "\n" after the record's data. */
+    /* chew: "%3d %6d %32s "; chewrec's "\n" after the record's data. */
     ck_assert_str_eq(printed(), "CPU     ID                    FUNCTION:NAME\n"
                                 "  1     10            PyEval:function-entry foo\n"
                                 "\n"

@@ -94,7 +94,7 @@ static int scope_of(struct resolver *r, const struct pyprobe__d_probe_spec *spec
     else if (!is_glob(spec->provider) && (out->pid = provider_pid(spec->provider)) > 0)
         /* The held command is a process already, but not yet the program. */
         out->scope = t->child && out->pid == t->child->pid ? SCOPE_TARGETS : SCOPE_PROCESS;
-    else if (is_glob(spec->provider) || !spec->provider || !*spec->provider || (!t->pid_count && !t->child))
+    else if (is_glob(spec->provider) || (!t->pid_count && !t->child))
         *out = (struct spec_scope){SCOPE_ALL, 0};
     else
         *out = (struct spec_scope){SCOPE_TARGETS, 0};

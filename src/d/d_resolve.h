@@ -6,8 +6,10 @@
  *   python4242:::function-entry   the python provider of process 4242
  *   python$target:::...           of -p's or -c's process ($target bound)
  *   python*:::...                 of every running process that has it
- *   python:::...                  of the -p/-c processes, else of every one
- *                                 (as `pyprobe -l -P python` matches)
+ *   python:::..., :::NAME         of the -p/-c processes, else of every one
+ *                                 (as `pyprobe -l -P python` matches; dtrace
+ *                                 would take every process even with -c: a
+ *                                 glob, *:::NAME, still does)
  *   python*:/path/lib.so::...     that file's, even before a process maps it
  *
  * Provider, module, function and name are globs; the name matches the D

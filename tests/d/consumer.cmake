@@ -31,3 +31,8 @@ if(PYPROBE_HAVE_PROBES)
        --provider "${PYPROBE_PROVIDER}")
 endif()
 pyprobe_script_test(d_consumer_cli "${d_tests}/test_d_cli.py" LABELS d ARGS ${d_cli_args})
+
+# The consumer's fuzz target (fuzz/fuzz_d_events.c): JSON lines in, DTrace's
+# output out, from fuzz/d_events.
+pyprobe_fuzz_test(d_consumer_fuzz fuzz_d_events LIBRARIES pyprobe_elf pyprobe_lister pyprobe_d_consumer
+  PACKAGES PkgConfig::LIBELF PkgConfig::JSONC SEEDS "${PROJECT_SOURCE_DIR}/fuzz/d_events" LABELS d)

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Runs the lister's fuzz target (fuzz/fuzz_elf_notes.c, libFuzzer with
-AddressSanitizer and UndefinedBehaviorSanitizer) from the seed corpus for a
-bounded time. Any crash, sanitizer report, leak or time-out fails the test;
-the executions and coverage are printed.
+"""Runs a fuzz target (fuzz/*.c, libFuzzer with AddressSanitizer and
+UndefinedBehaviorSanitizer; cmake/PyprobeTesting.cmake's pyprobe_fuzz_test
+builds them) from its seed corpus for a bounded time. Any crash, sanitizer
+report, leak or time-out fails the test; the executions and coverage are
+printed.
 """
 import argparse
 import os

@@ -156,7 +156,7 @@ struct bpftrace {
 
 static void in_child(const struct pyprobe__d_run_options *o, int program, int out, int err)
 {
-    char pid[24], strlen_value[24];
+    char pid[24], strlen_value[24], pages[24];
     const char *argv[12];
     int argc = 0, devnull = open("/dev/null", O_RDONLY);
     sigset_t none;
@@ -171,6 +171,8 @@ static void in_child(const struct pyprobe__d_run_options *o, int program, int ou
         snprintf(strlen_value, sizeof strlen_value, "%u", o->strlen);
         setenv("BPFTRACE_STRLEN", strlen_value, 1);
     }
+    snprintf(pages, sizeof pages, "%u", o->perf_pages ? o->perf_pages : 1024);
+    setenv("BPFTRACE_PERF_RB_PAGES", pages, 1);
     argv[argc++] = o->bpftrace ? o->bpftrace : "bpftrace";
     argv[argc++] = "-f";
     argv[argc++] = "json";
@@ -273,6 +275,7 @@ static void stop(struct run *r)
 {
     double t = now();
 
+
     if (!r->stopping)
         r->stop_sent = t;
     r->stopping = true;
@@ -357,6 +360,7 @@ static void read_out(struct run *r)
         start = i + 1;
     }
     pyprobe__d_render_flush(r->render);
+    r->last_output = now(); /* after the work too: a slow consumer is no silence */
 }
 
 static void read_err(struct run *r)

@@ -25,6 +25,9 @@ struct pyprobe__d_run_options {
     const char *bpftrace;       /* NULL: "bpftrace" on PATH */
     const char *program;
     unsigned strlen;            /* BPFTRACE_STRLEN; 0: bpftrace's default */
+    unsigned perf_pages;        /* BPFTRACE_PERF_RB_PAGES, a power of 2 (0: 1024, 4 MB per
+                                   CPU: dtrace's default bufsize; bpftrace's 64 overflow at
+                                   once when a traced program runs faster than it prints) */
     int pid;                    /* bpftrace -p PID; 0: none */
     bool unsafe;                /* bpftrace --unsafe */
     bool quiet;                 /* no "pid N has exited" notices (-q) */

@@ -26,7 +26,7 @@ int pyprobe__d_trace_plan(const struct pyprobe__d_plan *plan, const struct pypro
     unsigned strlen_wanted = plan->strlen ? plan->strlen : t->strlen;
     struct pyprobe__d_run_options run = {
         .bpftrace = t->bpftrace, .program = plan->program, .unsafe = t->unsafe, .quiet = plan->output.quiet,
-        .strlen = strlen_wanted > MAX_STRLEN ? MAX_STRLEN : strlen_wanted,
+        .strlen = strlen_wanted > MAX_STRLEN ? MAX_STRLEN : strlen_wanted, .perf_pages = t->perf_pages,
         .pid = t->pid_count == 1 && !t->child ? t->pids[0] : 0, .child = t->child, .watch = t->pids,
         .watch_count = t->pid_count, .interrupt_fd = t->interrupt_fd, .notice = t->notice,
         .notice_arg = t->notice_arg, .ready = t->ready, .ready_arg = t->ready_arg};
@@ -44,10 +44,32 @@ int pyprobe__d_trace_plan(const struct pyprobe__d_plan *plan, const struct pypro
     return rc;
 }
 
+/* bufsize=N[kmg] (dtrace's principal buffer per CPU) as bpftrace's perf
+ * buffer: pages, a power of 2 (0 when not given or malformed). */
+static unsigned bufsize_pages(const char *value)
+{
+    char *end;
+    unsigned long long bytes = value ? strtoull(value, &end, 10) : 0;
+    unsigned pages = 8;
+
+    if (!value || end == value)
+        return 0;
+    switch (*end | 0x20) {
+    case 'k': bytes <<= 10; break;
+    case 'm': bytes <<= 20; break;
+    case 'g': bytes <<= 30; break;
+    default: break;
+    }
+    while ((unsigned long long)pages * 4096 < bytes && pages < (1u << 20))
+        pages *= 2;
+    return pages;
+}
+
 /* ---- from the sources ---- */
 
 struct state {
     const struct pyprobe__d_session *s;
+    unsigned perf_pages;        /* bufsize, from -x or a pragma */
     struct pyprobe__d_program *program;
     size_t *described;          /* descriptions after each source */
     struct pyprobe__d_translate_options options;
@@ -146,6 +168,8 @@ static int apply_options(struct state *st)
     int rc;
 
     for (size_t i = 0; i < s->option_count; i++) {
+        if (strcmp(s->options[i].name, "bufsize") == 0)
+            st->perf_pages = bufsize_pages(s->options[i].value);
         rc = pyprobe__d_option_set(&st->options, s->options[i].name, s->options[i].value, &e);
         if (rc < 0)
             return say(st, rc, "failed to set -x %s: %s", s->options[i].name, e.message);
@@ -155,6 +179,8 @@ static int apply_options(struct state *st)
     for (size_t i = 0; i < pyprobe__d_pragma_count(st->program); i++) {
         const struct pyprobe__d_pragma *p = pyprobe__d_pragma_at(st->program, i);
 
+        if (strcmp(p->name, "bufsize") == 0)
+            st->perf_pages = bufsize_pages(p->value);
         rc = pyprobe__d_option_set(&st->options, p->name, p->value, &e);
         if (rc < 0)
             return compile_error(st, &e, rc);
@@ -310,6 +336,7 @@ int pyprobe__d_session_run(const struct pyprobe__d_session *s, int *status, char
                                      .pid_count = s->pid_count, .child = st.have_child ? &st.child : NULL,
                                      .interrupt_fd = s->interrupt_fd, .unsafe = st.options.destructive != 0,
                                      .strlen = st.options.strsize > 0 ? (unsigned)st.options.strsize : 0,
+                                     .perf_pages = st.perf_pages,
                                      .notice = s->notice, .notice_arg = s->notice_arg};
 
         if (!st.plan->output.quiet)

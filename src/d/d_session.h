@@ -66,6 +66,7 @@ struct pyprobe__d_trace {
     struct pyprobe__d_child *child; /* -c, held */
     int interrupt_fd;
     unsigned strlen;            /* BPFTRACE_STRLEN when the plan leaves it to the options */
+    unsigned perf_pages;        /* bpftrace's perf buffer per CPU, from bufsize (0: 4 MB) */
     bool unsafe;
     pyprobe__d_notice_fn *notice;
     void *notice_arg;

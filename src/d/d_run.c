@@ -453,8 +453,12 @@ static void check_time(struct run *r)
     } else if (r->stopping && t - r->stop_sent > patience) {
         failure(r, -ETIMEDOUT, "bpftrace did not stop within %u seconds of SIGINT", patience);
         kill(r->bpftrace.pid, SIGKILL);
-    } else if (r->stopping && !ready && t - r->last_signal >= 1) {
-        stop(r); /* bpftrace ignores SIGINT while it attaches */
+    } else if (r->stopping && t - r->last_signal >= 1.5 && r->last_output < r->last_signal &&
+               !pyprobe__d_render_exited(r->render, NULL)) {
+        /* bpftrace ignores SIGINT while it attaches, and in moments around
+         * that; not a word since the last one: again. (Once END prints, a
+         * second SIGINT would make bpftrace drop the rest.) */
+        stop(r);
     } else if (r->all_gone && !r->stopping &&
                ((t - r->gone_at >= DRAINED && t - r->last_output >= DRAINED) || t - r->gone_at > 10)) {
         /* bpftrace 0.17 drops the events it reads while a SIGINT is

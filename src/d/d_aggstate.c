@@ -169,11 +169,9 @@ static int convert(const struct pyprobe__d_plan_aggregation *agg, const struct p
     return rc;
 }
 
-static bool same_key(const struct pyprobe__d_key *a, size_t a_count, const struct pyprobe__d_key *b, size_t b_count)
+bool pyprobe__d_same_key(const struct pyprobe__d_key *a, const struct pyprobe__d_key *b, size_t count)
 {
-    if (a_count != b_count)
-        return false;
-    for (size_t i = 0; i < a_count; i++) {
+    for (size_t i = 0; i < count; i++) {
         if (a[i].type != b[i].type)
             return false;
         if (a[i].type == PYPROBE__D_KEY_INT ? a[i].integer != b[i].integer : strcmp(a[i].string, b[i].string) != 0)
@@ -208,7 +206,8 @@ static void merge(const struct pyprobe__d_plan_aggregation *agg, struct agg_entr
 static struct agg_entry *find(struct agg_list *list, const struct agg_entry *like)
 {
     for (size_t i = 0; i < list->count; i++)
-        if (same_key(list->entries[i].keys, list->entries[i].key_count, like->keys, like->key_count))
+        if (list->entries[i].key_count == like->key_count &&
+            pyprobe__d_same_key(list->entries[i].keys, like->keys, like->key_count))
             return &list->entries[i];
     return NULL;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "d_events.h"
+#include "d_fail.h"
 #include "grow.h"
 
 struct pyprobe__d_consumer {
@@ -36,18 +37,6 @@ struct held_line {
     char *text;
     size_t length;
 };
-
-static int fail(struct pyprobe__d_consumer *c, int rc, const char *format, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(struct pyprobe__d_consumer *c, int rc, const char *format, ...)
-{
-    va_list ap;
-
-    va_start(ap, format);
-    vsnprintf(c->message, sizeof c->message, format, ap);
-    va_end(ap);
-    return rc;
-}
 
 static void notice(struct pyprobe__d_consumer *c, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
@@ -220,17 +209,6 @@ static void free_aggregation(struct pyprobe__d_aggregation *agg, size_t column_c
     free(agg);
 }
 
-static bool same_keys(const struct pyprobe__d_key *a, const struct pyprobe__d_key *b, size_t count)
-{
-    for (size_t i = 0; i < count; i++) {
-        if (a[i].type != b[i].type)
-            return false;
-        if (a[i].type == PYPROBE__D_KEY_INT ? a[i].integer != b[i].integer : strcmp(a[i].string, b[i].string) != 0)
-            return false;
-    }
-    return true;
-}
-
 static const struct pyprobe__d_event *find_map(const struct pyprobe__d_consumer *c, const char *name)
 {
     for (size_t i = 0; name && i < c->map_count; i++)
@@ -307,7 +285,7 @@ static int add_entry(const struct pyprobe__d_plan_aggregation *agg, struct pypro
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < out->entry_count && !into; i++)
-        if (same_keys(out->entries[i].keys, keys, agg->column_count))
+        if (pyprobe__d_same_key(out->entries[i].keys, keys, agg->column_count))
             into = &out->entries[i];
     if (into) {
         free_keys(keys, agg->column_count);
@@ -367,18 +345,18 @@ static int explain(struct pyprobe__d_consumer *c, const struct pyprobe__d_action
 {
     switch (rc) {
     case -ERANGE:
-        return fail(c, rc, "%s: quantize() of a value below 0: bpftrace's hist() keeps all of them in one "
+        return pyprobe__d_fail(c->message, sizeof c->message, rc, "%s: quantize() of a value below 0: bpftrace's hist() keeps all of them in one "
                     "bucket, where DTrace's layout needs 63", where(a));
     case -ENOTSUP:
-        return fail(c, rc, "%s: printa(): a conversion of this format has no equivalent here", where(a));
+        return pyprobe__d_fail(c->message, sizeof c->message, rc, "%s: printa(): a conversion of this format has no equivalent here", where(a));
     case -EBADMSG:
-        return fail(c, rc, "%s: bpftrace printed a map that does not fit the aggregation's key or kind", where(a));
+        return pyprobe__d_fail(c->message, sizeof c->message, rc, "%s: bpftrace printed a map that does not fit the aggregation's key or kind", where(a));
     case -ENOMEM:
-        return fail(c, rc, "out of memory");
+        return pyprobe__d_fail(c->message, sizeof c->message, rc, "out of memory");
     case -EIO:
-        return fail(c, rc, "cannot write the output");
+        return pyprobe__d_fail(c->message, sizeof c->message, rc, "cannot write the output");
     default:
-        return fail(c, rc, "%s: malformed action (%s)", where(a), strerror(-rc));
+        return pyprobe__d_fail(c->message, sizeof c->message, rc, "%s: malformed action (%s)", where(a), strerror(-rc));
     }
 }
 
@@ -431,24 +409,24 @@ static int control_record(struct pyprobe__d_consumer *c, const char *text, size_
     if (length == strlen(PYPROBE__D_CLOSE_RECORD) && memcmp(text, PYPROBE__D_CLOSE_RECORD, length) == 0)
         return c->pending ? finish_action(c) : 0;
     if (length >= sizeof record)
-        return fail(c, -EBADMSG, "malformed control record from bpftrace");
+        return pyprobe__d_fail(c->message, sizeof c->message, -EBADMSG, "malformed control record from bpftrace");
     memcpy(record, text + 1, length - 1);
     record[length - 1] = '\0';
     record[strcspn(record, "\n")] = '\0';
     errno = 0;
     id = strtoull(record, &p, 10);
     if (errno || p == record || id >= c->plan->action_count)
-        return fail(c, -EBADMSG, "malformed control record from bpftrace: no action %s", record);
+        return pyprobe__d_fail(c->message, sizeof c->message, -EBADMSG, "malformed control record from bpftrace: no action %s", record);
     c->action = (size_t)id;
     c->integer_count = 0;
     while (*p == ' ' && c->integer_count < sizeof c->integers / sizeof c->integers[0]) {
         c->integers[c->integer_count++] = strtoll(p + 1, &end, 10);
         if (end == p + 1)
-            return fail(c, -EBADMSG, "malformed control record from bpftrace: %s", record);
+            return pyprobe__d_fail(c->message, sizeof c->message, -EBADMSG, "malformed control record from bpftrace: %s", record);
         p = end;
     }
     if (*p != '\0')
-        return fail(c, -EBADMSG, "malformed control record from bpftrace: %s", record);
+        return pyprobe__d_fail(c->message, sizeof c->message, -EBADMSG, "malformed control record from bpftrace: %s", record);
     if (takes_maps(c->plan->actions[c->action].kind)) {
         c->pending = true;
         return 0;
@@ -464,7 +442,7 @@ static int keep_map(struct pyprobe__d_consumer *c, struct pyprobe__d_event *even
     }
     if (pyprobe__grow(&c->maps, &c->map_capacity, c->map_count + 1, sizeof *c->maps) != 0) {
         pyprobe__d_event_free(event);
-        return fail(c, -ENOMEM, "out of memory");
+        return pyprobe__d_fail(c->message, sizeof c->message, -ENOMEM, "out of memory");
     }
     c->maps[c->map_count++] = *event;
     return 0;
@@ -477,7 +455,7 @@ static int printf_event(struct pyprobe__d_consumer *c, const struct pyprobe__d_e
     if (event->length > 0 && event->text[0] == PYPROBE__D_CONTROL)
         return control_record(c, event->text, event->length);
     if ((rc = pyprobe__d_render_output(c->render, event->text, event->length)) != 0)
-        return fail(c, rc, rc == -EBADMSG ? "malformed output segment from bpftrace" : "cannot write the output");
+        return pyprobe__d_fail(c->message, sizeof c->message, rc, rc == -EBADMSG ? "malformed output segment from bpftrace" : "cannot write the output");
     return 0;
 }
 
@@ -493,7 +471,7 @@ static int hold(struct pyprobe__d_consumer *c, const char *line, size_t length)
 
     if (!copy || pyprobe__grow(&c->held, &c->held_capacity, c->held_count + 1, sizeof *c->held) != 0) {
         free(copy);
-        return fail(c, -ENOMEM, "out of memory");
+        return pyprobe__d_fail(c->message, sizeof c->message, -ENOMEM, "out of memory");
     }
     memcpy(copy, line, length);
     c->held[c->held_count++] = (struct held_line){copy, length};
@@ -536,7 +514,7 @@ int pyprobe__d_consume(struct pyprobe__d_consumer *c, const char *line, size_t l
         return 0;
     }
     if (rc != 0)
-        return fail(c, rc, "out of memory");
+        return pyprobe__d_fail(c->message, sizeof c->message, rc, "out of memory");
     switch (event.kind) {
     case PYPROBE__D_EVENT_MAP:
         return keep_map(c, &event);

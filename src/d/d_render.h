@@ -30,6 +30,7 @@
 #ifndef PYPROBE_D_RENDER_H
 #define PYPROBE_D_RENDER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -68,6 +69,9 @@ int pyprobe__d_render_flush(struct pyprobe__d_render *render);
 
 /* The stream ended: a -F record held for the next is printed. */
 void pyprobe__d_render_finish(struct pyprobe__d_render *render);
+
+/* Whether two D keys of `count` columns are the same. */
+bool pyprobe__d_same_key(const struct pyprobe__d_key *a, const struct pyprobe__d_key *b, size_t count);
 
 /* D's basename() ('B') or dirname() ('D') of s[0..length), as the
  * kernel's DIF_SUBR_BASENAME and DIF_SUBR_DIRNAME compute them ("." for an

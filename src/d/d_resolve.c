@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "d_fail.h"
 #include "grow.h"
 #include "lister_filter.h"
 #include "lister_proc.h"
@@ -43,18 +44,6 @@ struct resolver {
     char *message;
     size_t size;
 };
-
-static int say(struct resolver *r, int rc, const char *format, ...) __attribute__((format(printf, 3, 4)));
-
-static int say(struct resolver *r, int rc, const char *format, ...)
-{
-    va_list ap;
-
-    va_start(ap, format);
-    vsnprintf(r->message, r->size, format, ap);
-    va_end(ap);
-    return rc;
-}
 
 static bool is_glob(const char *s)
 {
@@ -88,7 +77,7 @@ static int scope_of(struct resolver *r, const struct pyprobe__d_probe_spec *spec
     const struct pyprobe__d_targets *t = r->targets;
 
     if (spec->provider && strstr(spec->provider, "$target"))
-        return say(r, -EINVAL, "%s: $target needs -p PID or -c CMD", spec->provider);
+        return pyprobe__d_fail(r->message, r->size, -EINVAL, "%s: $target needs -p PID or -c CMD", spec->provider);
     if (spec->module && strchr(spec->module, '/') && !is_glob(spec->module))
         *out = (struct spec_scope){SCOPE_FILE, 0};
     else if (!is_glob(spec->provider) && (out->pid = provider_pid(spec->provider)) > 0)
@@ -292,7 +281,7 @@ static int scan_process(struct resolver *r, int pid, enum scope source, bool mus
     int rc = pyprobe__proc_open(pid, &proc);
 
     if (rc != 0)
-        return must ? say(r, rc, "pid %d: %s", pid, rc == -ESRCH ? "no such process" : strerror(-rc)) : 0;
+        return must ? pyprobe__d_fail(r->message, r->size, rc, "pid %d: %s", pid, rc == -ESRCH ? "no such process" : strerror(-rc)) : 0;
     for (size_t i = 0; rc == 0 && i < pyprobe__proc_object_count(proc); i++) {
         struct pyprobe__proc_object object;
         char path[PATH_MAX + 64], module[NAME_MAX + 1];
@@ -338,7 +327,7 @@ static int scan_all_processes(struct resolver *r)
     int rc = 0, self = (int)getpid();
 
     if (!dir)
-        return say(r, -errno, "/proc: %s", strerror(errno));
+        return pyprobe__d_fail(r->message, r->size, -errno, "/proc: %s", strerror(errno));
     while (rc == 0 && (entry = readdir(dir)) != NULL) {
         char *end;
         long pid = strtol(entry->d_name, &end, 10);
@@ -402,13 +391,13 @@ int pyprobe__d_resolve(const struct pyprobe__d_probe_spec *specs, size_t count,
     out->per_spec = calloc(count + 1, sizeof *out->per_spec);
     r.scopes = calloc(count + 1, sizeof *r.scopes);
     if (!out->per_spec || !r.scopes)
-        rc = say(&r, -ENOMEM, "out of memory");
+        rc = pyprobe__d_fail(r.message, r.size, -ENOMEM, "out of memory");
     for (size_t i = 0; rc == 0 && i < count; i++)
         rc = scope_of(&r, &specs[i], &r.scopes[i]);
     if (rc == 0)
         rc = scan(&r);
     if (rc == -ENOMEM)
-        say(&r, rc, "out of memory");
+        pyprobe__d_fail(r.message, r.size, rc, "out of memory");
     free(r.scopes);
     if (rc != 0)
         pyprobe__d_matches_free(out);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "d_fail.h"
 #include "grow.h"
 
 enum { PROGRAM_FD = 3, STDERR_KEPT = 65536 };
@@ -256,20 +257,9 @@ static double now(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static int failure(struct run *r, int rc, const char *format, ...) __attribute__((format(printf, 3, 4)));
-
-static int failure(struct run *r, int rc, const char *format, ...)
-{
-    va_list ap;
-
-    if (r->rc)
-        return r->rc;
-    va_start(ap, format);
-    vsnprintf(r->message, r->size, format, ap);
-    va_end(ap);
-    r->rc = rc;
-    return rc;
-}
+/* The run's first error is the one it reports. */
+#define FAILURE(run, error, ...) \
+    ((run)->rc ? (run)->rc : ((run)->rc = pyprobe__d_fail((run)->message, (run)->size, error, __VA_ARGS__)))
 
 static void stop(struct run *r)
 {
@@ -301,7 +291,7 @@ static void on_ready(struct run *r)
     if (!r->o->child || r->o->child->released)
         return;
     if (pyprobe__d_child_release(r->o->child, text, sizeof text) != 0) {
-        failure(r, -ENOEXEC, "%s", text);
+        FAILURE(r, -ENOEXEC, "%s", text);
         r->child_gone = true;
         stop(r);
     }
@@ -312,7 +302,7 @@ static void take_line(struct run *r, const char *line, size_t length)
     if (r->rc)
         return; /* after an error, the rest only drains */
     if (pyprobe__d_consume(r->consumer, line, length) != 0) {
-        failure(r, -EPROTO, "%s", pyprobe__d_consumer_message(r->consumer));
+        FAILURE(r, -EPROTO, "%s", pyprobe__d_consumer_message(r->consumer));
         kill(r->bpftrace.pid, SIGKILL);
         return;
     }
@@ -339,7 +329,7 @@ static void read_out(struct run *r)
             continue;
         if (buffer[i] != '\n') { /* keep the unfinished line */
             if (pyprobe__grow(&r->line, &r->line_capacity, r->line_length + (size_t)(i + 1 - start), 1) != 0) {
-                failure(r, -ENOMEM, "out of memory");
+                FAILURE(r, -ENOMEM, "out of memory");
                 return;
             }
             memcpy(r->line + r->line_length, buffer + start, (size_t)(i + 1 - start));
@@ -348,7 +338,7 @@ static void read_out(struct run *r)
         }
         if (r->line_length) {
             if (pyprobe__grow(&r->line, &r->line_capacity, r->line_length + (size_t)(i - start), 1) != 0) {
-                failure(r, -ENOMEM, "out of memory");
+                FAILURE(r, -ENOMEM, "out of memory");
                 return;
             }
             memcpy(r->line + r->line_length, buffer + start, (size_t)(i - start));
@@ -448,10 +438,10 @@ static void check_time(struct run *r)
     bool ready = pyprobe__d_consumer_ready(r->consumer);
 
     if (!ready && !r->stopping && t - r->started > attach) {
-        failure(r, -ETIMEDOUT, "bpftrace did not attach its probes within %u seconds", attach);
+        FAILURE(r, -ETIMEDOUT, "bpftrace did not attach its probes within %u seconds", attach);
         kill(r->bpftrace.pid, SIGKILL);
     } else if (r->stopping && t - r->stop_sent > patience) {
-        failure(r, -ETIMEDOUT, "bpftrace did not stop within %u seconds of SIGINT", patience);
+        FAILURE(r, -ETIMEDOUT, "bpftrace did not stop within %u seconds of SIGINT", patience);
         kill(r->bpftrace.pid, SIGKILL);
     } else if (r->stopping && t - r->last_signal >= 1.5 && r->last_output < r->last_signal &&
                !pyprobe__d_render_exited(r->render, NULL)) {
@@ -532,10 +522,10 @@ int pyprobe__d_run(const struct pyprobe__d_run_options *o, struct pyprobe__d_con
     if (o->child && o->child->released && !pyprobe__d_child_reap(o->child))
         pyprobe__d_child_cancel(o->child);
     if (rc == 0 && pyprobe__d_consume_end(consumer) != 0)
-        rc = failure(&r, -EPROTO, "%s", pyprobe__d_consumer_message(consumer));
+        rc = FAILURE(&r, -EPROTO, "%s", pyprobe__d_consumer_message(consumer));
     if (rc == 0 && !pyprobe__d_render_exited(render, status)) {
         if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 127 && r.errors_length == 0)
-            rc = failure(&r, -ENOENT, "bpftrace is not installed (apt-get install bpftrace)");
+            rc = FAILURE(&r, -ENOENT, "bpftrace is not installed (apt-get install bpftrace)");
         else
             pyprobe__d_bpftrace_failure(r.errors, wait_status, message, size), rc = -EPROTO;
     }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "d_driver.h"
+#include "d_fail.h"
 #include "d_render.h"
 #include "d_resolve.h"
 #include "d_run.h"
@@ -83,18 +84,6 @@ struct state {
     size_t size;
 };
 
-static int say(struct state *st, int rc, const char *format, ...) __attribute__((format(printf, 3, 4)));
-
-static int say(struct state *st, int rc, const char *format, ...)
-{
-    va_list ap;
-
-    va_start(ap, format);
-    vsnprintf(st->message, st->size, format, ap);
-    va_end(ap);
-    return rc;
-}
-
 /* The -n text as dtrace shows it in messages: up to its first {, / or ;. */
 static void crop(const char *text, size_t length, char *out, size_t size)
 {
@@ -124,15 +113,15 @@ static int compile_error(struct state *st, const struct pyprobe__d_error *e, int
     const struct pyprobe__d_source *n = only_n(st->s);
 
     if (rc == -ENOMEM)
-        return say(st, rc, "out of memory");
+        return pyprobe__d_fail(st->message, st->size, rc, "out of memory");
     if (strcmp(e->file, "-n") == 0)
-        return say(st, rc, "invalid probe specifier %.*s: %s", n ? (int)n->length : 2, n ? n->text : "-n",
+        return pyprobe__d_fail(st->message, st->size, rc, "invalid probe specifier %.*s: %s", n ? (int)n->length : 2, n ? n->text : "-n",
                    e->message);
     if (e->line > 0)
-        return say(st, rc, "failed to compile script %s: line %d: %s", e->file, e->line, e->message);
+        return pyprobe__d_fail(st->message, st->size, rc, "failed to compile script %s: line %d: %s", e->file, e->line, e->message);
     if (e->file[0])
-        return say(st, rc, "failed to compile script %s: %s", e->file, e->message);
-    return say(st, rc, "%s", e->message);
+        return pyprobe__d_fail(st->message, st->size, rc, "failed to compile script %s: %s", e->file, e->message);
+    return pyprobe__d_fail(st->message, st->size, rc, "%s", e->message);
 }
 
 static int parse(struct state *st)
@@ -143,7 +132,7 @@ static int parse(struct state *st)
 
     st->described = calloc(s->source_count + 1, sizeof *st->described);
     if (!st->described)
-        return say(st, -ENOMEM, "out of memory");
+        return pyprobe__d_fail(st->message, st->size, -ENOMEM, "out of memory");
     for (size_t i = 0; rc == 0 && i < s->source_count; i++) {
         const struct pyprobe__d_source *src = &s->sources[i];
 
@@ -151,7 +140,7 @@ static int parse(struct state *st)
                     : pyprobe__d_program_append(st->program, src->file, src->text, src->length, &e);
         if (rc != 0 && strcmp(e.file, "-n") == 0) {
             /* this -n's own text in the message, whichever -n it is */
-            return say(st, rc, "invalid probe specifier %.*s: %s", (int)src->length, src->text, e.message);
+            return pyprobe__d_fail(st->message, st->size, rc, "invalid probe specifier %.*s: %s", (int)src->length, src->text, e.message);
         }
         if (rc != 0)
             return compile_error(st, &e, rc);
@@ -172,7 +161,7 @@ static int apply_options(struct state *st)
             st->perf_pages = bufsize_pages(s->options[i].value);
         rc = pyprobe__d_option_set(&st->options, s->options[i].name, s->options[i].value, &e);
         if (rc < 0)
-            return say(st, rc, "failed to set -x %s: %s", s->options[i].name, e.message);
+            return pyprobe__d_fail(st->message, st->size, rc, "failed to set -x %s: %s", s->options[i].name, e.message);
         if (rc > 0 && s->notice)
             s->notice(s->notice_arg, e.message);
     }
@@ -228,7 +217,7 @@ static int resolve(struct state *st)
     st->spec_description = calloc(n + 1, sizeof *st->spec_description);
     if (!specs || !st->spec_description) {
         free(specs);
-        return say(st, -ENOMEM, "out of memory");
+        return pyprobe__d_fail(st->message, st->size, -ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < n; i++) {
         const struct pyprobe__d_description *d = pyprobe__d_description_at(st->program, i);
@@ -271,7 +260,7 @@ static int translate(struct state *st)
     int rc;
 
     if (!resolved)
-        return say(st, -ENOMEM, "out of memory");
+        return pyprobe__d_fail(st->message, st->size, -ENOMEM, "out of memory");
     for (size_t i = 0; i < m->count; i++)
         resolved[i] = (struct pyprobe__d_resolved){
             .description = st->spec_description[m->items[i].spec], .path = m->items[i].path,
@@ -320,7 +309,7 @@ int pyprobe__d_session_run(const struct pyprobe__d_session *s, int *status, char
 
     *status = 0;
     message[0] = '\0';
-    rc = s->source_count ? parse(&st) : say(&st, -EINVAL, "no program: give -s FILE or -n PROGRAM");
+    rc = s->source_count ? parse(&st) : pyprobe__d_fail(st.message, st.size, -EINVAL, "no program: give -s FILE or -n PROGRAM");
     if (rc == 0)
         rc = apply_options(&st);
     if (rc == 0)

@@ -8,6 +8,7 @@
  * test_d_render.c's ("  %-50s %16lld" here: dt_print_aggs).
  */
 #define _GNU_SOURCE /* open_memstream */
+#include "d_capture.h"
 #include "d_consume.h"
 #include "test_run.h"
 
@@ -19,10 +20,7 @@
 
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
-static FILE *out;
-static char *text;
-static size_t text_length;
-static struct pyprobe__d_render *render;
+static struct capture cap;
 static struct pyprobe__d_consumer *consumer;
 static char notices[512];
 
@@ -36,9 +34,8 @@ static void notice(void *arg, const char *message)
 static void start(const struct pyprobe__d_plan *plan)
 {
     notices[0] = '\0';
-    out = open_memstream(&text, &text_length);
-    ck_assert_int_eq(pyprobe__d_render_new(out, plan, &render), 0);
-    ck_assert_int_eq(pyprobe__d_consumer_new(plan, render, notice, NULL, &consumer), 0);
+    capture_start(&cap, plan);
+    ck_assert_int_eq(pyprobe__d_consumer_new(plan, cap.render, notice, NULL, &consumer), 0);
 }
 
 static int feed(const char *const *lines, size_t count)
@@ -54,17 +51,13 @@ static int feed(const char *const *lines, size_t count)
 
 static const char *printed(void)
 {
-    fflush(out);
-    return text;
+    return capture_text(&cap);
 }
 
 static void stop(void)
 {
     pyprobe__d_consumer_free(consumer);
-    pyprobe__d_render_free(render);
-    fclose(out);
-    free(text);
-    text = NULL;
+    capture_stop(&cap);
 }
 
 static const enum pyprobe__d_key_type one_string[] = {PYPROBE__D_KEY_STRING};
@@ -121,7 +114,7 @@ START_TEST(an_action_without_close_ends_with_the_stream)
     ck_assert_int_eq(pyprobe__d_consume_end(consumer), 0);
     snprintf(expected, sizeof expected, "\n" ROW("y", 1) "held", 49, "", 1);
     ck_assert_str_eq(printed(), expected);
-    ck_assert(pyprobe__d_render_exited(render, &status));
+    ck_assert(pyprobe__d_render_exited(cap.render, &status));
     ck_assert_int_eq(status, 7);
     stop();
 }

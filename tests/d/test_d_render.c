@@ -16,7 +16,7 @@
  *   cmd/dtrace/dtrace.c chew, chewrec, dt_flowindent  records and -F
  */
 #define _GNU_SOURCE /* open_memstream */
-#include "d_render.h"
+#include "d_capture.h"
 #include "test_run.h"
 
 #include <check.h>
@@ -27,31 +27,22 @@
 
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
-static FILE *out;
-static char *text;
-static size_t text_length;
-static struct pyprobe__d_render *render;
+static struct capture cap;
+#define render (cap.render)
 
 static void start(const struct pyprobe__d_plan *plan)
 {
-    out = open_memstream(&text, &text_length);
-    ck_assert_ptr_nonnull(out);
-    ck_assert_int_eq(pyprobe__d_render_new(out, plan, &render), 0);
+    capture_start(&cap, plan);
 }
 
-/* What was printed so far. */
 static const char *printed(void)
 {
-    fflush(out);
-    return text;
+    return capture_text(&cap);
 }
 
 static void stop(void)
 {
-    pyprobe__d_render_free(render);
-    fclose(out);
-    free(text);
-    text = NULL;
+    capture_stop(&cap);
 }
 
 /* Runs action `action` with one aggregation's data. */

@@ -37,16 +37,66 @@ function(pyprobe_check_test name source)
   add_test(NAME ${name} COMMAND ${name})
 endfunction()
 
-# pyprobe_fuzz_test(<test> <name> LIBRARIES <target>... [PACKAGES <imported>...]
-#                   SEEDS <dir> [LABELS <label>...])
-# A libFuzzer target, fuzz/<name>.c compiled by clang under ASan and UBSan
-# with the sources of the LIBRARIES (and the include directories and
-# libraries of the PACKAGES' imported targets), built when clang's
-# libFuzzer works here (tests/run installs clang and its runtime); <test>
-# runs it from SEEDS for PYPROBE_FUZZ_SECONDS: a minute in a sanitizer
-# build, a short run elsewhere.
-function(pyprobe_fuzz_test test name)
-  cmake_parse_arguments(arg "" "SEEDS" "LIBRARIES;PACKAGES;LABELS" ${ARGN})
+# pyprobe_fuzz_test(<test> TARGET <fuzzer> SOURCE <fuzz/x.c> LIBRARIES <target>...
+#                   [INCLUDES <dir>...] [LINK <library>...] SEEDS <dir>... [LABELS <label>...])
+# A libFuzzer target built with clang, always under ASan and UBSan, from
+# SOURCE and the sources of the LIBRARIES (their directories are on the
+# include path, with include/ and src/common/), and the test <test> that
+# runs it from the SEEDS corpora for PYPROBE_FUZZ_SECONDS (a minute in a
+# sanitizer build, a short run elsewhere; tests/lib/run_fuzzer.py). Both
+# exist when clang's libFuzzer works here (tests/run installs clang and
+# its runtime).
+function(pyprobe_fuzz_test name)
+  cmake_parse_arguments(arg "" "TARGET;SOURCE" "LIBRARIES;INCLUDES;LINK;SEEDS;LABELS" ${ARGN})
+  _pyprobe_fuzz_works()
+  if(NOT PYPROBE_FUZZ_WORKS)
+    message(STATUS "pyprobe: no ${name}: clang with libFuzzer not found (apt-get install clang libclang-rt-dev)")
+    return()
+  endif()
+  set(fuzzer "${CMAKE_CURRENT_BINARY_DIR}/${arg_TARGET}")
+  set(sources "${arg_SOURCE}")
+  set(includes "")
+  set(headers "")
+  foreach(library IN LISTS arg_LIBRARIES)
+    get_target_property(library_dir ${library} SOURCE_DIR)
+    get_target_property(library_sources ${library} SOURCES)
+    foreach(source IN LISTS library_sources)
+      if(IS_ABSOLUTE "${source}")
+        list(APPEND sources "${source}")    # generated
+        get_filename_component(generated_dir "${source}" DIRECTORY)
+        list(APPEND includes "-I${generated_dir}")
+      else()
+        list(APPEND sources "${library_dir}/${source}")
+      endif()
+    endforeach()
+    list(APPEND includes "-I${library_dir}")
+    file(GLOB library_headers "${library_dir}/*.h")
+    list(APPEND headers ${library_headers})
+  endforeach()
+  foreach(dir "${PROJECT_SOURCE_DIR}/include" "${PROJECT_SOURCE_DIR}/src/common" ${arg_INCLUDES})
+    list(APPEND includes "-I${dir}")
+  endforeach()
+  file(GLOB common_headers "${PROJECT_SOURCE_DIR}/src/common/*.h")
+  add_custom_command(OUTPUT "${fuzzer}"
+    COMMAND "${PYPROBE_FUZZ_CLANG}" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+            -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror
+            ${includes} ${sources} ${arg_LINK} -o "${fuzzer}"
+    DEPENDS ${sources} ${headers} ${common_headers}
+    COMMENT "libFuzzer target ${arg_TARGET} (clang, ASan, UBSan)"
+    VERBATIM)
+  add_custom_target(${arg_TARGET} ALL DEPENDS "${fuzzer}")
+  set(seeds "")
+  foreach(dir IN LISTS arg_SEEDS)
+    list(APPEND seeds --seeds "${dir}")
+  endforeach()
+  pyprobe_script_test(${name} "${PYPROBE_TEST_LIB}/run_fuzzer.py" LABELS ${arg_LABELS} fuzz TIMEOUT 600
+    ARGS --fuzzer "${fuzzer}" ${seeds} --work "${CMAKE_CURRENT_BINARY_DIR}/${arg_TARGET}.work"
+         --seconds ${PYPROBE_FUZZ_SECONDS})
+endfunction()
+
+# Whether clang builds a libFuzzer target here (PYPROBE_FUZZ_WORKS, found
+# once), and how long a fuzz test fuzzes (PYPROBE_FUZZ_SECONDS).
+macro(_pyprobe_fuzz_works)
   find_program(PYPROBE_FUZZ_CLANG NAMES clang clang-16 clang-15 clang-14 DOC "clang, for the libFuzzer targets")
   if(PYPROBE_FUZZ_CLANG AND NOT DEFINED PYPROBE_FUZZ_WORKS)
     set(probe_dir "${PROJECT_BINARY_DIR}/CMakeFiles/pyprobe_fuzz_check")
@@ -61,59 +111,10 @@ function(pyprobe_fuzz_test test name)
       set(PYPROBE_FUZZ_WORKS OFF CACHE INTERNAL "clang -fsanitize=fuzzer works")
     endif()
   endif()
-  if(NOT PYPROBE_FUZZ_WORKS)
-    message(STATUS "pyprobe: no ${test}: clang with libFuzzer not found (apt-get install clang libclang-rt-dev)")
-    return()
-  endif()
   if(PYPROBE_SANITIZE MATCHES "address")
     set(fuzz_seconds 60)
   else()
     set(fuzz_seconds 10)
   endif()
   set(PYPROBE_FUZZ_SECONDS ${fuzz_seconds} CACHE STRING "How long each fuzz test fuzzes")
-  set(fuzzer "${CMAKE_CURRENT_BINARY_DIR}/${name}")
-  set(sources "${PROJECT_SOURCE_DIR}/fuzz/${name}.c")
-  set(includes "")
-  set(headers "")
-  foreach(library IN LISTS arg_LIBRARIES)
-    get_target_property(library_dir ${library} SOURCE_DIR)
-    get_target_property(library_sources ${library} SOURCES)
-    foreach(source IN LISTS library_sources)
-      if(NOT IS_ABSOLUTE "${source}")
-        set(source "${library_dir}/${source}")
-      endif()
-      list(APPEND sources "${source}")
-      get_filename_component(source_dir "${source}" DIRECTORY)
-      list(APPEND includes "-I${source_dir}")
-      file(GLOB library_headers "${source_dir}/*.h")
-      list(APPEND headers ${library_headers})
-    endforeach()
-  endforeach()
-  # The packages as the build found them (their imported targets).
-  set(libraries "")
-  set(package_includes "")
-  foreach(package IN LISTS arg_PACKAGES)
-    get_target_property(package_dirs ${package} INTERFACE_INCLUDE_DIRECTORIES)
-    get_target_property(package_libraries ${package} INTERFACE_LINK_LIBRARIES)
-    if(package_dirs)
-      list(APPEND package_includes ${package_dirs})
-    endif()
-    list(APPEND libraries ${package_libraries})
-  endforeach()
-  foreach(dir "${PROJECT_SOURCE_DIR}/include" "${PROJECT_SOURCE_DIR}/src/common" ${package_includes})
-    list(APPEND includes "-I${dir}")
-  endforeach()
-  list(REMOVE_DUPLICATES includes)
-  file(GLOB common_headers "${PROJECT_SOURCE_DIR}/src/common/*.h")
-  add_custom_command(OUTPUT "${fuzzer}"
-    COMMAND "${PYPROBE_FUZZ_CLANG}" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-            -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror
-            ${includes} ${sources} ${libraries} -o "${fuzzer}"
-    DEPENDS ${sources} ${headers} ${common_headers}
-    COMMENT "libFuzzer target ${name} (clang, ASan, UBSan)"
-    VERBATIM)
-  add_custom_target(${name} ALL DEPENDS "${fuzzer}")
-  pyprobe_script_test(${test} "${PYPROBE_TEST_LIB}/run_fuzzer.py" LABELS ${arg_LABELS} fuzz TIMEOUT 600
-    ARGS --fuzzer "${fuzzer}" --seeds "${arg_SEEDS}" --work "${CMAKE_CURRENT_BINARY_DIR}/${name}.work"
-         --seconds ${PYPROBE_FUZZ_SECONDS})
-endfunction()
+endmacro()

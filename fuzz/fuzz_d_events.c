@@ -3,7 +3,7 @@
  * might print: each input is split into lines, read as `bpftrace -f json`
  * events (d_events.c: bpftrace's sign-extended escapes undone, then
  * json-c), and fed to the consumer of a plan with every kind of action
- * and aggregation (d_consume.c: control records, CLOSE, held lines, key
+ * and aggregation (d_consume.c: control records, end records, held lines, key
  * tuples split and made D keys), whose renderer (d_render.c, d_aggstate.c,
  * d_aggprint.c: segments, -F records, carry, sorting, tables, printa
  * formats) writes to /dev/null.
@@ -39,7 +39,8 @@ static const size_t all[] = {0, 1, 2, 3, 4, 5, 6}, first[] = {0}, pair[] = {1, 2
 
 /* Record ids: 0 printa, 1 printa with a format, 2 joined printa, 3 trunc,
  * 4 clear, 5 normalize, 6 denormalize, 7 entry, 8 return, 9 another
- * clause of the entry probe, 10 exit, 11 printa of the quantize. */
+ * clause of the entry probe, 10 exit, 11 printa of the quantize, 12
+ * attached. */
 static const struct pyprobe__d_action actions[] = {
     {.kind = PYPROBE__D_ACTION_PRINTA, .aggregations = first, .aggregation_count = 1},
     {.kind = PYPROBE__D_ACTION_PRINTA, .format = "%-8s %*d %@x|%@5u %S %Y %%\n", .aggregations = pair,
@@ -57,6 +58,7 @@ static const struct pyprobe__d_action actions[] = {
      .flow = PYPROBE__D_FLOW_ENTRY},
     {.kind = PYPROBE__D_ACTION_EXIT, .aggregations = all, .aggregation_count = 7},
     {.kind = PYPROBE__D_ACTION_PRINTA, .aggregations = quantized, .aggregation_count = 1},
+    {.kind = PYPROBE__D_ACTION_ATTACHED},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

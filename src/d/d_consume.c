@@ -19,7 +19,7 @@ struct pyprobe__d_consumer {
     void *notice_arg;
     bool ready;
     uint64_t attached;
-    /* An action whose maps are being collected, up to CLOSE. */
+    /* An action whose maps are being collected, up to the end record. */
     bool pending;
     size_t action;
     int64_t integers[8];
@@ -402,11 +402,11 @@ static int control_record(struct pyprobe__d_consumer *c, const char *text, size_
     char record[256], *p, *end;
     unsigned long long id;
 
-    if (length == strlen(PYPROBE__D_READY_RECORD) && memcmp(text, PYPROBE__D_READY_RECORD, length) == 0) {
+    if (length == strlen(PYPROBE__D_RUNNER_READY) && memcmp(text, PYPROBE__D_RUNNER_READY, length) == 0) {
         c->ready = true;
         return 0;
     }
-    if (length == strlen(PYPROBE__D_CLOSE_RECORD) && memcmp(text, PYPROBE__D_CLOSE_RECORD, length) == 0)
+    if (length == strlen(PYPROBE__D_END_RECORD) && memcmp(text, PYPROBE__D_END_RECORD, length) == 0)
         return c->pending ? finish_action(c) : 0;
     if (length >= sizeof record)
         return pyprobe__d_fail(c->message, sizeof c->message, -EBADMSG, "malformed control record from bpftrace");
@@ -427,6 +427,8 @@ static int control_record(struct pyprobe__d_consumer *c, const char *text, size_
     }
     if (*p != '\0')
         return pyprobe__d_fail(c->message, sizeof c->message, -EBADMSG, "malformed control record from bpftrace: %s", record);
+    if (c->plan->actions[c->action].kind == PYPROBE__D_ACTION_ATTACHED)
+        c->ready = true;
     if (takes_maps(c->plan->actions[c->action].kind)) {
         c->pending = true;
         return 0;
@@ -461,8 +463,8 @@ static int printf_event(struct pyprobe__d_consumer *c, const struct pyprobe__d_e
 
 static bool is_close(const struct pyprobe__d_event *event)
 {
-    return event->kind == PYPROBE__D_EVENT_PRINTF && event->length == strlen(PYPROBE__D_CLOSE_RECORD) &&
-           memcmp(event->text, PYPROBE__D_CLOSE_RECORD, event->length) == 0;
+    return event->kind == PYPROBE__D_EVENT_PRINTF && event->length == strlen(PYPROBE__D_END_RECORD) &&
+           memcmp(event->text, PYPROBE__D_END_RECORD, event->length) == 0;
 }
 
 static int hold(struct pyprobe__d_consumer *c, const char *line, size_t length)
@@ -541,7 +543,7 @@ int pyprobe__d_consume_end(struct pyprobe__d_consumer *c)
 {
     int rc = 0;
 
-    /* A CLOSE that never came: the maps seen are all there is. */
+    /* An end record that never came: the maps seen are all there is. */
     while (rc == 0 && c->pending)
         rc = finish_action(c);
     pyprobe__d_render_finish(c->render);

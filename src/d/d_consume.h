@@ -2,7 +2,7 @@
  * d_consume.h - the events of a translated program's bpftrace run, turned
  * into DTrace's output: each `-f json` line is read (d_events.h); control
  * records become the plan's actions, with the map events that follow them
- * up to the CLOSE record; bpftrace's key tuples become D's keys (the
+ * up to the end record; bpftrace's key tuples become D's keys (the
  * plan's columns and pieces, entries whose D keys coincide merged); user
  * output and actions go to the renderer (d_render.h).
  *
@@ -30,6 +30,12 @@
 
 struct pyprobe__d_consumer;
 
+/* d_data.h's end record, after an action's map events. */
+#define PYPROBE__D_END_RECORD "\x1e\n"
+/* The runner's own mark of "every probe attached", which it prints first
+ * in BEGIN when the plan has no ATTACHED action (d_run.h). */
+#define PYPROBE__D_RUNNER_READY "\x1e" "ready\n"
+
 /* Told about what goes wrong without stopping the run. */
 typedef void pyprobe__d_notice_fn(void *arg, const char *message);
 
@@ -43,11 +49,12 @@ void pyprobe__d_consumer_free(struct pyprobe__d_consumer *consumer);
 int pyprobe__d_consume(struct pyprobe__d_consumer *consumer, const char *line, size_t length);
 
 /* The stream ended (bpftrace exited): an action still waiting for its
- * CLOSE record is carried out, an open record finished. */
+ * end record is carried out, an open record finished. */
 int pyprobe__d_consume_end(struct pyprobe__d_consumer *consumer);
 
 const char *pyprobe__d_consumer_message(const struct pyprobe__d_consumer *consumer);
-bool pyprobe__d_consumer_ready(const struct pyprobe__d_consumer *consumer);   /* READY seen */
+/* The ATTACHED record (or the runner's mark) came: every probe is attached. */
+bool pyprobe__d_consumer_ready(const struct pyprobe__d_consumer *consumer);
 uint64_t pyprobe__d_consumer_attached(const struct pyprobe__d_consumer *consumer); /* bpftrace's probe count */
 
 /* Exposed for the tests: bpftrace's text of a key tuple ("a,b,1") split

@@ -1,15 +1,17 @@
 /*
- * The shared libraries an executable needs, found as ld.so(8) finds them
- * (see d_resolve.h): each DT_NEEDED name in DT_RPATH (when there is no
- * DT_RUNPATH), LD_LIBRARY_PATH, DT_RUNPATH, the directories of
- * /etc/ld.so.conf and its includes, then the system directories; $ORIGIN
- * is the needing object's directory. Read with libelf.
+ * What the resolver reads of ELF files with libelf (see d_resolve.h): the
+ * shared libraries an executable needs, found as ld.so(8) finds them (each
+ * DT_NEEDED name in DT_RPATH when there is no DT_RUNPATH, LD_LIBRARY_PATH,
+ * DT_RUNPATH, the directories of /etc/ld.so.conf and its includes, then
+ * the system directories; $ORIGIN is the needing object's directory), and
+ * the functions that the pid provider can name.
  */
 #define _GNU_SOURCE /* strndup */
 #include "d_resolve.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <gelf.h>
 #include <glob.h>
 #include <libelf.h>
@@ -240,5 +242,56 @@ int pyprobe__d_needed_files(const char *path, char ***out, size_t *count)
     memmove(files.items, files.items + 1, (files.count - 1) * sizeof *files.items);
     *out = files.items;
     *count = files.count - 1;
+    return 0;
+}
+
+/* The functions of one symbol table that match `glob`. */
+static size_t count_in(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr, const char *glob)
+{
+    Elf_Data *data = elf_getdata(scn, NULL);
+    size_t count = 0;
+
+    for (size_t i = 0; data && shdr->sh_entsize && i < shdr->sh_size / shdr->sh_entsize; i++) {
+        GElf_Sym sym;
+        const char *name;
+
+        if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+            sym.st_shndx == SHN_UNDEF || sym.st_value == 0)
+            continue;
+        name = elf_strptr(elf, shdr->sh_link, sym.st_name);
+        count += name && *name && fnmatch(glob, name, 0) == 0;
+    }
+    return count;
+}
+
+int pyprobe__d_count_functions(int fd, const char *glob, size_t *count)
+{
+    Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
+    GElf_Shdr shdr, symtab_shdr, dynsym_shdr;
+    Elf *elf;
+
+    *count = 0;
+    elf_version(EV_CURRENT);
+    elf = elf_begin(fd, ELF_C_READ, NULL);
+    if (!elf || elf_kind(elf) != ELF_K_ELF) {
+        elf_end(elf);
+        return -ENOEXEC;
+    }
+    while ((scn = elf_nextscn(elf, scn)) != NULL) {
+        if (!gelf_getshdr(scn, &shdr))
+            continue;
+        if (shdr.sh_type == SHT_SYMTAB && !symtab) {
+            symtab = scn;
+            symtab_shdr = shdr;
+        } else if (shdr.sh_type == SHT_DYNSYM && !dynsym) {
+            dynsym = scn;
+            dynsym_shdr = shdr;
+        }
+    }
+    if (symtab)
+        *count = count_in(elf, symtab, &symtab_shdr, glob);
+    else if (dynsym)
+        *count = count_in(elf, dynsym, &dynsym_shdr, glob);
+    elf_end(elf);
     return 0;
 }

@@ -329,6 +329,8 @@ int pyprobe__d_render_action(struct pyprobe__d_render *r, size_t action, const i
         return -EINVAL;
     if (a->kind == PYPROBE__D_ACTION_PROBE)
         return probe_record(r, action, integer_count > 0 ? integers[0] : 0);
+    if (a->kind == PYPROBE__D_ACTION_ATTACHED)
+        return 0;
     if (a->kind != PYPROBE__D_ACTION_EXIT && a->kind != PYPROBE__D_ACTION_PRINTA &&
         (a->aggregation_count != 1 || a->aggregations[0] >= r->plan->aggregation_count))
         return -EINVAL;

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -25,7 +26,8 @@ enum scope {
     SCOPE_FILE,                 /* the module path it names */
     SCOPE_PROCESS,              /* the pid its provider names (python4242) */
     SCOPE_ALL,                  /* every process, and a held command's files */
-    SCOPE_TARGETS               /* the -p processes and the -c command */
+    SCOPE_TARGETS,              /* the -p processes and the -c command */
+    SCOPE_FUNCTIONS             /* the pid provider: the functions of one process */
 };
 
 struct spec_scope {
@@ -78,6 +80,17 @@ static int scope_of(struct resolver *r, const struct pyprobe__d_probe_spec *spec
 
     if (spec->provider && strstr(spec->provider, "$target"))
         return pyprobe__d_fail(r->message, r->size, -EINVAL, "%s: $target needs -p PID or -c CMD", spec->provider);
+    if (spec->functions) {
+        char *end;
+        long pid = spec->provider && strncmp(spec->provider, "pid", 3) == 0 ? strtol(spec->provider + 3, &end, 10) : 0;
+
+        if (pid <= 0 || pid > INT32_MAX || *end)
+            return pyprobe__d_fail(r->message, r->size, -EINVAL,
+                                   "%s: the pid provider needs a process id (pid$target, pid4242)",
+                                   spec->provider ? spec->provider : "");
+        *out = (struct spec_scope){SCOPE_FUNCTIONS, (int)pid};
+        return 0;
+    }
     if (spec->module && strchr(spec->module, '/') && !is_glob(spec->module))
         *out = (struct spec_scope){SCOPE_FILE, 0};
     else if (!is_glob(spec->provider) && (out->pid = provider_pid(spec->provider)) > 0)
@@ -158,8 +171,10 @@ static bool applies(struct resolver *r, size_t spec, const struct object *o, enu
         return source == SCOPE_PROCESS && source_pid == s->pid;
     case SCOPE_ALL:
         return source != SCOPE_FILE;
-    default:
+    case SCOPE_TARGETS:
         return source == SCOPE_TARGETS;
+    default:
+        return false; /* SCOPE_FUNCTIONS: see functions_of() */
     }
 }
 
@@ -342,6 +357,89 @@ static int scan_all_processes(struct resolver *r)
     return rc;
 }
 
+/* ---- the pid provider: functions by their symbols ---- */
+
+/* One object's functions that spec `i` names: one match for the object
+ * (bpftrace places a uprobe on each function a glob names), counted as
+ * dtrace counts, one probe per function. */
+static int functions_in(struct resolver *r, size_t i, const char *path, int fd, bool program, int pid)
+{
+    const struct pyprobe__d_probe_spec *s = &r->specs[i];
+    const char *module = base_name(path), *glob = or_any(s->function) ? s->function : "*";
+    size_t count = 0;
+    struct pyprobe__d_match m;
+    int rc;
+
+    if (or_any(s->module) && !(program && strcmp(s->module, "a.out") == 0) &&
+        fnmatch(s->module, strchr(s->module, '/') ? path : module, 0) != 0)
+        return 0;
+    if (pyprobe__d_count_functions(fd, glob, &count) != 0 || count == 0)
+        return 0;
+    m = (struct pyprobe__d_match){.spec = i, .path = strdup(path), .module = strdup(module),
+                                  .provider = strdup("pid"), .name = strdup(or_any(s->name) ? s->name : "entry"),
+                                  .function = strdup(glob), .pid = pid};
+    if (!m.path || !m.module || !m.provider || !m.name || !m.function) {
+        free_match(&m);
+        return -ENOMEM;
+    }
+    rc = add_match(r, &m);
+    r->out->per_spec[i] += count - 1;
+    return rc;
+}
+
+static int functions_in_file(struct resolver *r, size_t i, const char *path, bool program, int pid)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+    if (fd < 0)
+        return 0;
+    rc = functions_in(r, i, path, fd, program, pid);
+    close(fd);
+    return rc;
+}
+
+static int functions_of(struct resolver *r, size_t i, int pid)
+{
+    const struct pyprobe__d_child *child = r->targets->child;
+    char exe[PATH_MAX] = "", link[64], path[PATH_MAX + 64];
+    struct pyprobe__proc *proc;
+    ssize_t n;
+    int rc;
+
+    if (child && child->pid == pid) {
+        char **needed = NULL;
+        size_t count = 0;
+
+        rc = functions_in_file(r, i, child->path, true, pid);
+        if (rc == 0 && pyprobe__d_needed_files(child->path, &needed, &count) != 0)
+            count = 0;
+        for (size_t k = 0; k < count; k++) {
+            if (rc == 0)
+                rc = functions_in_file(r, i, needed[k], false, pid);
+            free(needed[k]);
+        }
+        free(needed);
+        return rc;
+    }
+    if ((rc = pyprobe__proc_open(pid, &proc)) != 0)
+        return pyprobe__d_fail(r->message, r->size, rc, "pid %d: %s", pid,
+                               rc == -ESRCH ? "no such process" : strerror(-rc));
+    snprintf(link, sizeof link, "/proc/%d/exe", pid);
+    if ((n = readlink(link, exe, sizeof exe - 1)) > 0)
+        exe[n] = '\0';
+    for (size_t k = 0; rc == 0 && k < pyprobe__proc_object_count(proc); k++) {
+        struct pyprobe__proc_object object;
+
+        if (pyprobe__proc_object_open(proc, k, PYPROBE__OPEN_ANY, &object) != 0)
+            continue;
+        if (object.bias_count > 0 && (rc = attach_path(r, &object, pid, path, sizeof path)) == 0)
+            rc = functions_in(r, i, path, object.fd, strcmp(object.path, exe) == 0, pid);
+        pyprobe__proc_object_close(&object);
+    }
+    pyprobe__proc_close(proc);
+    return rc;
+}
+
 static bool any_scope(const struct resolver *r, enum scope scope)
 {
     for (size_t i = 0; i < r->spec_count; i++)
@@ -364,7 +462,9 @@ static int scan(struct resolver *r)
                     (s->scope != SCOPE_FILE || strcmp(r->specs[k].module, r->specs[i].module) == 0);
         if (seen)
             continue;
-        if (s->scope == SCOPE_FILE)
+        if (s->scope == SCOPE_FUNCTIONS)
+            rc = functions_of(r, i, s->pid);
+        else if (s->scope == SCOPE_FILE)
             rc = scan_file(r, r->specs[i].module, t->pid_count == 1 && !t->child ? t->pids[0]
                                                   : t->child ? t->child->pid : 0, SCOPE_FILE, 0);
         else if (s->scope == SCOPE_PROCESS)

@@ -11,6 +11,8 @@
  *                                 would take every process even with -c: a
  *                                 glob, *:::NAME, still does)
  *   python*:/path/lib.so::...     that file's, even before a process maps it
+ *   pid4242:MODULE:FUNCTION:entry the functions of process 4242 (or of the
+ *                                 held command's files), by their symbols
  *
  * Provider, module, function and name are globs; the name matches the D
  * form (function-entry) and the note's (function__entry) alike; the
@@ -32,6 +34,9 @@
 
 struct pyprobe__d_probe_spec {
     const char *provider, *module, *function, *name; /* NULL or "": any */
+    bool functions;             /* the pid provider: pid4242:MODULE:FUNCTION:entry|return,
+                                   the functions of the process's objects (a.out: its
+                                   program), by their symbols */
 };
 
 struct pyprobe__d_targets {
@@ -71,5 +76,9 @@ void pyprobe__d_matches_free(struct pyprobe__d_matches *matches);
 /* The shared libraries `path` needs, recursively, as ld.so finds them:
  * 0 and a malloc'd array of malloc'd paths (without `path` itself). */
 int pyprobe__d_needed_files(const char *path, char ***out, size_t *count);
+
+/* How many defined functions of the ELF file open at `fd` match the glob
+ * (.symtab, else .dynsym): 0 and *count, or -errno. */
+int pyprobe__d_count_functions(int fd, const char *glob, size_t *count);
 
 #endif /* PYPROBE_D_RESOLVE_H */

@@ -107,16 +107,16 @@ static const char *find_begin(const char *program)
     return NULL;
 }
 
-/* The program with d_data.h's READY record first in its BEGIN block: a
- * translation that forgot it would otherwise leave a -c command held
- * until the attach time limit. */
-static char *with_ready(const char *program)
+/* The program, with the runner's own mark first in its BEGIN block when
+ * the plan has no ATTACHED record (a -c command would otherwise stay held
+ * until the attach time limit). */
+static char *with_ready(const char *program, bool attached_record)
 {
     static const char ready[] = " printf(\"\\x1eready\\n\");";
     const char *begin = find_begin(program), *brace = begin ? strchr(begin, '{') : NULL;
     char *out;
 
-    if (strstr(program, "\\x1eready"))
+    if (attached_record)
         return strdup(program);
     out = malloc(strlen(program) + sizeof ready + 16);
     if (out && brace)
@@ -128,9 +128,9 @@ static char *with_ready(const char *program)
 
 /* The program as a file bpftrace reads (a memfd: no size limit as -e's
  * argument has, nothing left behind). */
-static int program_file(const char *text)
+static int program_file(const char *text, bool attached_record)
 {
-    char *program = with_ready(text);
+    char *program = with_ready(text, attached_record);
     size_t length = program ? strlen(program) : 0, done = 0;
     int fd = program ? memfd_create("pyprobe-program.bt", MFD_CLOEXEC) : -1;
 
@@ -192,7 +192,7 @@ static void in_child(const struct pyprobe__d_run_options *o, int program, int ou
 
 static int start(const struct pyprobe__d_run_options *o, struct bpftrace *b, char *message, size_t size)
 {
-    int out[2], err[2], program = program_file(o->program);
+    int out[2], err[2], program = program_file(o->program, o->attached_record);
 
     if (program < 0 || pipe2(out, O_CLOEXEC) != 0) {
         if (program >= 0)

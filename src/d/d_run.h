@@ -1,7 +1,7 @@
 /*
  * d_run.h - bpftrace running a translated program, supervised: its JSON
  * events fed to the consumer (d_consume.h) as they come, a held -c
- * command released once every probe is attached (the READY record),
+ * command released once every probe is attached (the ATTACHED record),
  * Ctrl-C forwarded so that END runs and the aggregations print, tracing
  * stopped when the traced processes are gone, time limits on attaching
  * and on stopping, and bpftrace's refusals turned into one line with the
@@ -31,11 +31,13 @@ struct pyprobe__d_run_options {
     int pid;                    /* bpftrace -p PID; 0: none */
     bool unsafe;                /* bpftrace --unsafe */
     bool quiet;                 /* no "pid N has exited" notices (-q) */
-    struct pyprobe__d_child *child; /* -c: released at READY, then watched; NULL: none */
+    bool attached_record;       /* BEGIN prints the plan's ATTACHED record first; false: the
+                                   runner adds its own mark (PYPROBE__D_RUNNER_READY) there */
+    struct pyprobe__d_child *child; /* -c: released once attached, then watched; NULL: none */
     const int *watch;           /* -p processes: tracing stops once all have exited */
     size_t watch_count;
     int interrupt_fd;           /* readable at Ctrl-C (the caller's self-pipe); -1: none */
-    unsigned attach_seconds;    /* READY within this; 0: 120 */
+    unsigned attach_seconds;    /* attached within this; 0: 120 */
     unsigned stop_seconds;      /* bpftrace's exit after SIGINT within this; 0: 60 */
     pyprobe__d_notice_fn *notice; /* "pid N has exited" */
     void *notice_arg;

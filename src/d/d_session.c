@@ -24,15 +24,16 @@ int pyprobe__d_trace_plan(const struct pyprobe__d_plan *plan, const struct pypro
 {
     struct pyprobe__d_render *render = NULL;
     struct pyprobe__d_consumer *consumer = NULL;
-    unsigned strlen_wanted = plan->strlen ? plan->strlen : t->strlen;
     struct pyprobe__d_run_options run = {
         .bpftrace = t->bpftrace, .program = plan->program, .unsafe = t->unsafe, .quiet = plan->output.quiet,
-        .strlen = strlen_wanted > MAX_STRLEN ? MAX_STRLEN : strlen_wanted, .perf_pages = t->perf_pages,
+        .strlen = t->strlen > MAX_STRLEN ? MAX_STRLEN : t->strlen, .perf_pages = t->perf_pages,
         .pid = t->pid_count == 1 && !t->child ? t->pids[0] : 0, .child = t->child, .watch = t->pids,
         .watch_count = t->pid_count, .interrupt_fd = t->interrupt_fd, .notice = t->notice,
         .notice_arg = t->notice_arg, .ready = t->ready, .ready_arg = t->ready_arg};
     int rc = pyprobe__d_render_new(t->out, plan, &render);
 
+    for (size_t i = 0; i < plan->action_count; i++)
+        run.attached_record |= plan->actions[i].kind == PYPROBE__D_ACTION_ATTACHED;
     *status = 0;
     if (rc == 0)
         rc = pyprobe__d_consumer_new(plan, render, t->notice, t->notice_arg, &consumer);
@@ -203,7 +204,7 @@ static void description_words(const struct pyprobe__d_description *d, char *out,
     snprintf(out, size, "%s:%s:%s:%s", d->provider, d->module, d->function, d->name);
 }
 
-/* The USDT descriptions' probes; one that matches none is an error
+/* The USDT and pid descriptions' probes; one that matches none is an error
  * unless -Z (zdefs), as in dtrace. */
 static int resolve(struct state *st)
 {
@@ -221,18 +222,12 @@ static int resolve(struct state *st)
     }
     for (size_t i = 0; i < n; i++) {
         const struct pyprobe__d_description *d = pyprobe__d_description_at(st->program, i);
-        struct pyprobe__d_error e = {.line = d->line, .column = d->column};
 
-        if (d->kind == PYPROBE__D_PROBE_PID) {
-            snprintf(e.file, sizeof e.file, "%s", d->file);
-            snprintf(e.message, sizeof e.message, "%s: the pid provider is not supported here", d->text);
-            free(specs);
-            return compile_error(st, &e, -ENOTSUP);
-        }
-        if (d->kind != PYPROBE__D_PROBE_USDT)
+        if (d->kind != PYPROBE__D_PROBE_USDT && d->kind != PYPROBE__D_PROBE_PID)
             continue;
         st->spec_description[count] = i;
-        specs[count++] = (struct pyprobe__d_probe_spec){d->provider, d->module, d->function, d->name};
+        specs[count++] = (struct pyprobe__d_probe_spec){d->provider, d->module, d->function, d->name,
+                                                        d->kind == PYPROBE__D_PROBE_PID};
     }
     st->spec_count = count;
     rc = pyprobe__d_resolve(specs, count, &targets, &st->matches, st->message, st->size);

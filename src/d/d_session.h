@@ -65,7 +65,7 @@ struct pyprobe__d_trace {
     size_t pid_count;
     struct pyprobe__d_child *child; /* -c, held */
     int interrupt_fd;
-    unsigned strlen;            /* BPFTRACE_STRLEN when the plan leaves it to the options */
+    unsigned strlen;            /* BPFTRACE_STRLEN (-x strsize); 0: bpftrace's */
     unsigned perf_pages;        /* bpftrace's perf buffer per CPU, from bufsize (0: 4 MB) */
     bool unsafe;
     pyprobe__d_notice_fn *notice;

@@ -34,5 +34,21 @@ pyprobe_script_test(d_consumer_cli "${d_tests}/test_d_cli.py" LABELS d ARGS ${d_
 
 # The consumer's fuzz target (fuzz/fuzz_d_events.c): JSON lines in, DTrace's
 # output out, from fuzz/d_events.
-pyprobe_fuzz_test(d_consumer_fuzz fuzz_d_events LIBRARIES pyprobe_elf pyprobe_lister pyprobe_d_consumer
-  PACKAGES PkgConfig::LIBELF PkgConfig::JSONC SEEDS "${PROJECT_SOURCE_DIR}/fuzz/d_events" LABELS d)
+# libelf and json-c as the build found them (their imported targets).
+set(d_fuzz_includes "")
+set(d_fuzz_link "")
+foreach(package PkgConfig::LIBELF PkgConfig::JSONC)
+  get_target_property(package_includes ${package} INTERFACE_INCLUDE_DIRECTORIES)
+  get_target_property(package_libraries ${package} INTERFACE_LINK_LIBRARIES)
+  if(package_includes)
+    list(APPEND d_fuzz_includes ${package_includes})
+  endif()
+  list(APPEND d_fuzz_link ${package_libraries})
+endforeach()
+set(d_fuzz_libraries pyprobe_elf pyprobe_lister pyprobe_d_consumer)
+if(TARGET pyprobe_d)
+  list(APPEND d_fuzz_libraries pyprobe_d)
+endif()
+pyprobe_fuzz_test(d_consumer_fuzz TARGET fuzz_d_events SOURCE "${PROJECT_SOURCE_DIR}/fuzz/fuzz_d_events.c"
+  LIBRARIES ${d_fuzz_libraries} INCLUDES ${d_fuzz_includes} LINK ${d_fuzz_link}
+  SEEDS "${PROJECT_SOURCE_DIR}/fuzz/d_events" LABELS d)

@@ -1,8 +1,8 @@
 /*
  * The D consumer's run, from a plan to DTrace's output, without the D
  * translation: hand-written bpftrace programs that follow d_data.h's wire
- * protocol (READY, control records, inline segments, print(@map) then
- * CLOSE), each with the plan a translation would give, run on pint by the
+ * protocol (the ATTACHED record, control records, inline segments,
+ * print(@map) then the end record), each with the plan a translation would give, run on pint by the
  * library's own resolver, runner and renderer (test_d_trace.py checks
  * what comes out).
  *
@@ -40,8 +40,9 @@ static const struct pyprobe__d_column by_line = {.type = PYPROBE__D_KEY_INT, .si
                                                  .piece_count = 1};
 static const size_t agg0[] = {0}, agg01[] = {0, 1};
 
-/* A case: the program's text after BEGIN's READY (%1$s the file, %2$d
- * the pid, %3$s the provider), and its plan's parts. */
+/* A case: the program's text after the BEGIN that prints the ATTACHED
+ * record (%1$s the file, %2$d the pid, %3$s the provider), and its plan's
+ * parts (the driver adds the ATTACHED action after them). */
 struct test_case {
     const char *name;
     const char *program;
@@ -50,7 +51,7 @@ struct test_case {
     const struct pyprobe__d_action *actions;
     size_t action_count;
     struct pyprobe__d_output_options output;
-    bool no_begin;              /* no BEGIN with READY: the runner must add it */
+    bool no_begin;              /* no ATTACHED record: the runner must add its own mark */
 };
 
 /* @[copyinstr(arg1)] = count(); printed at the end as dtrace does. */
@@ -183,6 +184,8 @@ int main(int argc, char **argv)
     bool have_child = c && strcmp(argv[3], "-c") == 0;
     int pid = have_child || !c ? 0 : atoi(argv[4]), status = 0, rc;
     char provider[64], message[512], *program = NULL, *text = NULL;
+    struct pyprobe__d_action actions[8];
+    size_t action_count = c ? c->action_count : 0;
     struct pyprobe__d_probe_spec spec = {.provider = provider, .name = "function-entry"};
     struct pyprobe__d_matches matches = {0};
 
@@ -204,14 +207,22 @@ int main(int argc, char **argv)
                             &matches, message, sizeof message);
     if (rc == 0 && matches.count == 0)
         rc = -ENOENT, snprintf(message, sizeof message, "no %s probe found", provider);
-    if (rc == 0 && (asprintf(&text, c->program, matches.items[0].path, matches.items[0].pid, argv[2]) < 0 ||
-                    asprintf(&program, "%s%s", c->no_begin ? "" : "BEGIN { printf(\"\\x1eready\\n\"); }\n", text) < 0))
+    memcpy(actions, c->actions, action_count * sizeof *actions);
+    if (!c->no_begin)
+        actions[action_count++] = (struct pyprobe__d_action){.kind = PYPROBE__D_ACTION_ATTACHED};
+    if (rc == 0 && asprintf(&text, c->program, matches.items[0].path, matches.items[0].pid, argv[2]) < 0)
+        rc = -ENOMEM;
+    if (rc == 0 && c->no_begin)
+        program = strdup(text);
+    else if (rc == 0 && asprintf(&program, "BEGIN { printf(\"\\x1e%zu\\n\"); }\n%s", c->action_count, text) < 0)
+        program = NULL;
+    if (rc == 0 && !program)
         rc = -ENOMEM;
     if (rc == 0) {
         struct pyprobe__d_plan plan = {.program = program, .aggregations = c->aggregations,
-                                       .aggregation_count = c->aggregation_count, .actions = c->actions,
-                                       .action_count = c->action_count, .output = c->output, .strlen = 100};
-        struct pyprobe__d_trace trace = {.out = out, .pids = &pid, .pid_count = pid ? 1 : 0,
+                                       .aggregation_count = c->aggregation_count, .actions = actions,
+                                       .action_count = action_count, .output = c->output};
+        struct pyprobe__d_trace trace = {.out = out, .strlen = 100, .pids = &pid, .pid_count = pid ? 1 : 0,
                                          .child = have_child ? &child : NULL, .interrupt_fd = -1,
                                          .notice = notice, .ready = ready};
 

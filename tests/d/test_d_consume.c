@@ -1,7 +1,7 @@
 /*
  * Unit tests of the consumer (src/d/d_consume.h): bpftrace's JSON lines,
  * as a translated program makes them, turned into DTrace's output. What
- * they check is the glue: control records and their CLOSE, other CPUs'
+ * they check is the glue: control records and their end record, other CPUs'
  * lines held until then, bpftrace key tuples made D keys (pieces,
  * basename, literals; entries that coincide merged), avg from its two
  * maps, unkeyed maps, notices and errors. The layouts themselves are
@@ -69,9 +69,10 @@ static const struct pyprobe__d_plan_aggregation counts[] = {
      .columns = &by_name, .column_count = 1}};
 static const struct pyprobe__d_action printa_then_exit[] = {
     {.kind = PYPROBE__D_ACTION_PRINTA, .aggregations = agg0, .aggregation_count = 1, .script_line = "x.d:4"},
-    {.kind = PYPROBE__D_ACTION_EXIT, .aggregations = agg0, .aggregation_count = 1}};
+    {.kind = PYPROBE__D_ACTION_EXIT, .aggregations = agg0, .aggregation_count = 1},
+    {.kind = PYPROBE__D_ACTION_ATTACHED}};
 static const struct pyprobe__d_plan count_plan = {.aggregations = counts, .aggregation_count = 1,
-                                                  .actions = printa_then_exit, .action_count = 2};
+                                                  .actions = printa_then_exit, .action_count = 3};
 
 #define ROW(KEY, VALUE) "  " KEY "%*s %16d\n"
 
@@ -79,7 +80,7 @@ START_TEST(other_cpus_lines_wait_for_close)
 {
     static const char *const lines[] = {
         "{\"type\": \"attached_probes\", \"data\": {\"probes\": 3}}",
-        "{\"type\": \"printf\", \"data\": \"\\u001eready\\n\"}",
+        "{\"type\": \"printf\", \"data\": \"\\u001e2\\n\"}", /* ATTACHED: nothing printed */
         "{\"type\": \"printf\", \"data\": \"\\u001e0\\n\"}",
         "{\"type\": \"printf\", \"data\": \"other cpu\\n\"}",
         "{\"type\": \"map\", \"data\": {\"@a_\": {\"x\": 2}}}",
@@ -89,8 +90,11 @@ START_TEST(other_cpus_lines_wait_for_close)
     char expected[256];
 
     start(&count_plan);
-    ck_assert_int_eq(feed(lines, COUNT(lines)), 0);
+    ck_assert(!pyprobe__d_consumer_ready(consumer));
+    ck_assert_int_eq(feed(lines, 2), 0);
     ck_assert(pyprobe__d_consumer_ready(consumer));
+    ck_assert_str_eq(printed(), "");
+    ck_assert_int_eq(feed(lines + 2, COUNT(lines) - 2), 0);
     ck_assert_uint_eq(pyprobe__d_consumer_attached(consumer), 3);
     snprintf(expected, sizeof expected, "\n" ROW("x", 2) "other cpu\n", 49, "", 2);
     ck_assert_str_eq(printed(), expected);
@@ -215,6 +219,10 @@ START_TEST(notices_and_errors)
     ck_assert_int_eq(feed(&unknown_action, 1), -EBADMSG);
     ck_assert_str_eq(pyprobe__d_consumer_message(consumer), "malformed control record from bpftrace: no action 9");
     ck_assert_int_eq(feed(&bad_record, 1), -EBADMSG);
+    /* The runner's own mark, for a plan without ATTACHED. */
+    ck_assert(!pyprobe__d_consumer_ready(consumer));
+    ck_assert_int_eq(feed((const char *const[]){"{\"type\": \"printf\", \"data\": \"\\u001eready\\n\"}"}, 1), 0);
+    ck_assert(pyprobe__d_consumer_ready(consumer));
     /* A map without key for an aggregation with one: said where. */
     ck_assert_int_eq(feed((const char *const[]){printa, wrong_key, close}, 3), -EBADMSG);
     ck_assert_str_eq(pyprobe__d_consumer_message(consumer),

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The D consumer run for real: bpftrace on pint, through the library's
-resolver (the held -c command's files, a -p process), runner (READY,
+resolver (the held -c command's files, a -p process), runner (the ATTACHED record,
 release, Ctrl-C, the traced process's exit, refusals) and renderer.
 
     test_d_trace.py --driver D_TRACE_DRIVER --pint PINT --programs DIR
@@ -110,7 +110,7 @@ def test_count(args, pint):
 
 
 def test_noready(args, pint):
-    """A program without the READY record: the runner adds it to BEGIN."""
+    """A plan without the ATTACHED record: the runner adds its own mark to BEGIN."""
     calls, _ = fib_program_calls()
     status, out, err = run_driver(args, "noready", ["-c", f"{pint.pint} {pint.fib}"])
     check(status == 0 and out == "\n" + rows([("<module>", 1), ("factorial", 10), ("fib", calls)]),

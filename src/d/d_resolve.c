@@ -457,7 +457,7 @@ static int scan(struct resolver *r)
         const struct spec_scope *s = &r->scopes[i];
         bool seen = false;
 
-        for (size_t k = 0; k < i; k++) /* each file or process once */
+        for (size_t k = 0; k < i && s->scope != SCOPE_FUNCTIONS; k++) /* each file or process once */
             seen |= r->scopes[k].scope == s->scope && r->scopes[k].pid == s->pid &&
                     (s->scope != SCOPE_FILE || strcmp(r->specs[k].module, r->specs[i].module) == 0);
         if (seen)

@@ -10,7 +10,9 @@
  *
  * DTrace's output goes to OUTPUT (appended, as dtrace -o does) or stdout.
  * The probes are found as `PROVIDER$target:::function-entry` would be:
- * for -c in the held command's files, for -p in the process.
+ * for -c in the held command's files, for -p in the process; a case with
+ * functions also as `pid$target:MODULE:FUNCTION:entry` would be (the pid
+ * provider: the functions' files, by their symbols).
  */
 #define _GNU_SOURCE /* asprintf */
 #include "d_child.h"
@@ -41,8 +43,9 @@ static const struct pyprobe__d_column by_line = {.type = PYPROBE__D_KEY_INT, .si
 static const size_t agg0[] = {0}, agg01[] = {0, 1};
 
 /* A case: the program's text after the BEGIN that prints the ATTACHED
- * record (%1$s the file, %2$d the pid, %3$s the provider), and its plan's
- * parts (the driver adds the ATTACHED action after them). */
+ * record (%1$s the file, %2$d the pid, %3$s the provider; %4$s and %5$s the
+ * files of the pid provider's functions: the program's, libpyprobe's), and
+ * its plan's parts (the driver adds the ATTACHED action after them). */
 struct test_case {
     const char *name;
     const char *program;
@@ -52,6 +55,7 @@ struct test_case {
     size_t action_count;
     struct pyprobe__d_output_options output;
     bool no_begin;              /* no ATTACHED record: the runner must add its own mark */
+    const char *module, *function; /* the pid provider's MODULE:FUNCTION, or NULL */
 };
 
 /* @[copyinstr(arg1)] = count(); printed at the end as dtrace does. */
@@ -102,43 +106,51 @@ static const struct test_case cases[] = {
     {"count",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_[str(arg1)] = count(); }\n"
      "END { printf(\"\\x1e" "0\\n\"); print(@a_); printf(\"\\x1e\\n\"); clear(@a_); }\n",
-     count_agg, 1, exit_action, 1, {0}, false},
+     count_agg, 1, exit_action, 1, {0}, false, NULL, NULL},
     {"flow",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { printf(\"\\x1e" "0 %%d\\n\", cpu); printf(\"%%s\", str(arg1)); }\n"
      "usdt:%1$s:%3$s:function__return /pid == %2$d/ { printf(\"\\x1e" "1 %%d\\n\", cpu); printf(\"%%s\", str(arg1)); }\n"
      "END { printf(\"\\x1e" "2\\n\"); printf(\"\\x1e\\n\"); }\n",
-     NULL, 0, flow_actions, COUNT(flow_actions), {.quiet = 1, .flowindent = 1}, false},
+     NULL, 0, flow_actions, COUNT(flow_actions), {.quiet = 1, .flowindent = 1}, false, NULL, NULL},
     {"top",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_[str(arg0), str(arg1)] = count(); }\n"
      "END { printf(\"\\x1e" "0\\n\"); print(@a_); printf(\"\\x1e\\n\"); clear(@a_);\n"
      "      printf(\"\\x1e" "1\\n\"); print(@a_); printf(\"\\x1e\\n\"); clear(@a_); }\n",
-     joined_aggs, 1, top_actions, COUNT(top_actions), {.quiet = 1}, false},
+     joined_aggs, 1, top_actions, COUNT(top_actions), {.quiet = 1}, false, NULL, NULL},
     {"printa",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_[str(arg0), str(arg1)] = count(); }\n"
      "END { printf(\"\\x1e" "0\\n\"); print(@a_); printf(\"\\x1e\\n\");\n"
      "      printf(\"[\\x1fW-6\\x1d%%s\\x1c|\\x1fW6\\x1d\\x1f" "B\\x1d%%s\\x1c\\x1c]\\n\", \"ab\", \"/x/fib.pint\");\n"
      "      printf(\"\\x1e" "1 3\\n\"); clear(@a_); printf(\"\\x1e\\n\"); }\n",
-     joined_aggs, 1, printa_actions, COUNT(printa_actions), {.quiet = 1}, false},
+     joined_aggs, 1, printa_actions, COUNT(printa_actions), {.quiet = 1}, false, NULL, NULL},
     {"dump",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_calls[str(arg1)] = count(); }\n"
      "usdt:%1$s:%3$s:line /pid == %2$d/ { @a_lines[str(arg1)] = lhist(arg2, 0, 40, 5); }\n"
      "END { printf(\"\\x1e" "0\\n\"); print(@a_calls); print(@a_lines); printf(\"\\x1e\\n\");\n"
      "      clear(@a_calls); clear(@a_lines); }\n",
-     dump_aggs, 2, dump_actions, 1, {.quiet = 1}, false},
+     dump_aggs, 2, dump_actions, 1, {.quiet = 1}, false, NULL, NULL},
     {"merge",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d && str(arg1) == \"fib\"/ { @a_[str(arg0), arg2] = sum(1); }\n"
      "END { printf(\"\\x1e" "0\\n\"); print(@a_); printf(\"\\x1e\\n\"); clear(@a_); }\n",
-     merge_aggs, 1, exit_action, 1, {.quiet = 1}, false},
+     merge_aggs, 1, exit_action, 1, {.quiet = 1}, false, NULL, NULL},
     {"wait",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_[str(arg1)] = count(); }\n"
      "END { printf(\"\\x1e" "0\\n\"); print(@a_); printf(\"\\x1e\\n\"); clear(@a_); }\n",
-     count_agg, 1, exit_action, 1, {0}, false},
+     count_agg, 1, exit_action, 1, {0}, false, NULL, NULL},
     {"noready",
      "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_[str(arg1)] = count(); }\n"
      "END { printf(\"\\x1e" "0\\n\"); print(@a_); printf(\"\\x1e\\n\"); clear(@a_); }\n",
-     count_agg, 1, exit_action, 1, {0}, true},
+     count_agg, 1, exit_action, 1, {0}, true, NULL, NULL},
     {"refused", "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_[nosuch] = count(); }\n", count_agg, 1,
-     exit_action, 1, {0}, false},
+     exit_action, 1, {0}, false, NULL, NULL},
+    /* pid$target::fire_entry:entry and pid$target:libpyprobe*:pyprobe_fire_function_entry:entry
+     * each fire once per function-entry (the probe enabled by the first clause). */
+    {"functions",
+     "usdt:%1$s:%3$s:function__entry /pid == %2$d/ { @a_[str(arg1)] = count(); }\n"
+     "uprobe:%4$s:fire_entry /pid == %2$d/ { @a_[\"fire_entry\"] = count(); }\n"
+     "uprobe:%5$s:pyprobe_fire_function_entry /pid == %2$d/ { @a_[\"pyprobe_fire_function_entry\"] = count(); }\n"
+     "END { printf(\"\\x1e" "0\\n\"); print(@a_); printf(\"\\x1e\\n\"); clear(@a_); }\n",
+     count_agg, 1, exit_action, 1, {0}, false, "a.out", "fire_entry"},
 };
 
 static int interrupt_pipe[2] = {-1, -1};
@@ -183,10 +195,13 @@ int main(int argc, char **argv)
     struct pyprobe__d_child child;
     bool have_child = c && strcmp(argv[3], "-c") == 0;
     int pid = have_child || !c ? 0 : atoi(argv[4]), status = 0, rc;
-    char provider[64], message[512], *program = NULL, *text = NULL;
+    char provider[64], pid_provider[64], message[512], *program = NULL, *text = NULL;
     struct pyprobe__d_action actions[8];
     size_t action_count = c ? c->action_count : 0;
-    struct pyprobe__d_probe_spec spec = {.provider = provider, .name = "function-entry"};
+    struct pyprobe__d_probe_spec specs[3] = {{.provider = provider, .name = "function-entry"}};
+    size_t spec_count = 1;
+    const char *function_file = "", *library_file = "";
+    const struct pyprobe__d_match *usdt = NULL;
     struct pyprobe__d_matches matches = {0};
 
     if (!c) {
@@ -202,15 +217,34 @@ int main(int argc, char **argv)
         return 1;
     }
     snprintf(provider, sizeof provider, "%s%d", argv[2], have_child ? (int)child.pid : pid);
-    rc = pyprobe__d_resolve(&spec, 1, &(struct pyprobe__d_targets){.pids = &pid, .pid_count = pid ? 1 : 0,
-                                                                   .child = have_child ? &child : NULL},
+    snprintf(pid_provider, sizeof pid_provider, "pid%d", have_child ? (int)child.pid : pid);
+    if (c->function) {
+        specs[spec_count++] = (struct pyprobe__d_probe_spec){pid_provider, c->module, c->function, "entry", true};
+        specs[spec_count++] = (struct pyprobe__d_probe_spec){pid_provider, "libpyprobe*", "pyprobe_fire_function_e*",
+                                                             "entry", true};
+    }
+    rc = pyprobe__d_resolve(specs, spec_count, &(struct pyprobe__d_targets){.pids = &pid, .pid_count = pid ? 1 : 0,
+                                                                           .child = have_child ? &child : NULL},
                             &matches, message, sizeof message);
-    if (rc == 0 && matches.count == 0)
-        rc = -ENOENT, snprintf(message, sizeof message, "no %s probe found", provider);
+    for (size_t i = 0; rc == 0 && i < spec_count; i++)
+        if (matches.per_spec[i] != 1)
+            rc = -ENOENT, snprintf(message, sizeof message, "%zu probes for spec %zu, not 1", matches.per_spec[i], i);
+    for (size_t i = 0; rc == 0 && i < matches.count; i++)
+        if (matches.items[i].spec == 0)
+            usdt = &matches.items[i];
+    /* The pid provider's matches: the program's function, and the library's. */
+    for (size_t i = 0; rc == 0 && i < matches.count; i++)
+        if (matches.items[i].spec == 1)
+            function_file = matches.items[i].path;
+        else if (matches.items[i].spec == 2)
+            library_file = matches.items[i].path;
+    if (rc == 0 && c->function && have_child && strcmp(function_file, child.path) != 0)
+        rc = -EINVAL, snprintf(message, sizeof message, "%s found in %s, not in %s", c->function, function_file,
+                               child.path);
     memcpy(actions, c->actions, action_count * sizeof *actions);
     if (!c->no_begin)
         actions[action_count++] = (struct pyprobe__d_action){.kind = PYPROBE__D_ACTION_ATTACHED};
-    if (rc == 0 && asprintf(&text, c->program, matches.items[0].path, matches.items[0].pid, argv[2]) < 0)
+    if (rc == 0 && asprintf(&text, c->program, usdt->path, usdt->pid, argv[2], function_file, library_file) < 0)
         rc = -ENOMEM;
     if (rc == 0 && c->no_begin)
         program = strdup(text);

@@ -109,6 +109,18 @@ def test_count(args, pint):
     check("RLIMIT_MEMLOCK" not in err, f"bpftrace's RLIMIT_MEMLOCK line came through: {err!r}")
 
 
+def test_functions(args, pint):
+    """The pid provider: pint's fire_entry (found in the held program by its
+    symbol) and libpyprobe's pyprobe_fire_function_entry (in a library the
+    program needs, found through its RUNPATH) each run once per function-entry."""
+    calls, _ = fib_program_calls()
+    status, out, err = run_driver(args, "functions", ["-c", f"{pint.pint} {pint.fib}"])
+    entries = 1 + 10 + calls
+    expected = "\n" + rows([("<module>", 1), ("factorial", 10), ("fib", calls), ("fire_entry", entries),
+                            ("pyprobe_fire_function_entry", entries)])
+    check(status == 0 and out == expected, f"functions: exit {status}: got\n{out!r}\nexpected\n{expected!r}\n{err}")
+
+
 def test_noready(args, pint):
     """A plan without the ATTACHED record: the runner adds its own mark to BEGIN."""
     calls, _ = fib_program_calls()
@@ -224,20 +236,24 @@ def start_waiting_pint(pint, ready, probes, seconds):
 
 
 def test_pid(args, pint):
+    """-p: USDT probes, then the pid provider's functions, in a running pint."""
     calls, _ = fib_program_calls()
-    with tempfile.TemporaryDirectory(prefix="pyprobe-d-") as tmp:
-        ready = os.path.join(tmp, "ready")
-        child = start_waiting_pint(pint, ready, 1, 60)
-        try:
-            status, out, err = run_driver(args, "wait", ["-p", str(child.pid)],
-                                          env={"PYPROBE_READY_FILE": ready})
-        finally:
-            child.kill() if child.poll() is None else None
-            child.wait()
-    check(status == 0, f"-p: exit {status}: {err}")
-    expected = "\n" + rows([("<module>", 1), ("factorial", 10), ("fib", calls)])
-    check(out == expected, f"-p: got\n{out!r}\nexpected\n{expected!r}")
-    check(exited(err, child.pid), f"-p: tracing did not stop with 'pid {child.pid} has exited': {err!r}")
+    entries = 1 + 10 + calls
+    for case, extra in (("wait", []), ("functions", [("fire_entry", entries),
+                                                     ("pyprobe_fire_function_entry", entries)])):
+        with tempfile.TemporaryDirectory(prefix="pyprobe-d-") as tmp:
+            ready = os.path.join(tmp, "ready")
+            child = start_waiting_pint(pint, ready, 1, 60)
+            try:
+                status, out, err = run_driver(args, case, ["-p", str(child.pid)],
+                                              env={"PYPROBE_READY_FILE": ready})
+            finally:
+                child.kill() if child.poll() is None else None
+                child.wait()
+        check(status == 0, f"-p {case}: exit {status}: {err}")
+        expected = "\n" + rows([("<module>", 1), ("factorial", 10), ("fib", calls)] + extra)
+        check(out == expected, f"-p {case}: got\n{out!r}\nexpected\n{expected!r}")
+        check(exited(err, child.pid), f"-p {case}: tracing did not stop with 'pid {child.pid} has exited': {err!r}")
 
 
 def test_interrupt(args, pint):
@@ -294,9 +310,10 @@ def test_not_root(args, pint):
           f"not root: exit {status}: {err!r}")
 
 
-CASES = {"count": test_count, "noready": test_noready, "flow": test_flow, "top": test_top, "printa": test_printa, "dump": test_dump,
-         "merge": test_merge, "pid": test_pid, "interrupt": test_interrupt, "refused": test_refused,
-         "no_bpftrace": test_no_bpftrace, "not_root": test_not_root}
+CASES = {"count": test_count, "noready": test_noready, "flow": test_flow, "top": test_top, "printa": test_printa,
+         "dump": test_dump, "merge": test_merge, "pid": test_pid, "functions": test_functions,
+         "interrupt": test_interrupt, "refused": test_refused, "no_bpftrace": test_no_bpftrace,
+         "not_root": test_not_root}
 
 
 def main():

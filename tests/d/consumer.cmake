@@ -32,6 +32,14 @@ if(PYPROBE_HAVE_PROBES)
 endif()
 pyprobe_script_test(d_consumer_cli "${d_tests}/test_d_cli.py" LABELS d ARGS ${d_cli_args})
 
+# D scripts the whole way (front end, resolver, bpftrace, consumer) on
+# pint: once the front end (pyprobe_d, src/d/CMakeLists.txt) is built.
+if(PYPROBE_HAVE_PROBES AND TARGET pyprobe_d)
+  pyprobe_script_test(d_consumer_scripts "${d_tests}/test_d_scripts.py" LABELS d tracer TIMEOUT 900
+    ARGS --pyprobe "$<TARGET_FILE:pyprobe_cli>" --pint "$<TARGET_FILE:pint>"
+         --programs "${PROJECT_SOURCE_DIR}/examples/programs" --provider "${PYPROBE_PROVIDER}")
+endif()
+
 # The consumer's fuzz target (fuzz/fuzz_d_events.c): JSON lines in, DTrace's
 # output out, from fuzz/d_events.
 # libelf and json-c as the build found them (their imported targets).

@@ -21,18 +21,13 @@
  *
  *   a control record    "\x1e" ID [" " INTEGER]... "\n"
  *       ID indexes the plan's actions; the integers are values the probe
- *       computed (normalize's factor, the CPU, ...). A control record is
- *       never printed. Actions that print aggregations are followed, in
- *       the event stream, by one bpftrace map or hist event per aggregation
- *       (the translation emits `print(@map)` right after the record), and
- *       then by the CLOSE record: bpftrace prints nothing at all for an
- *       empty map, so only CLOSE says that the maps are complete.
- *
- *   the READY record     printed first by the program's BEGIN block (the
- *       translation adds one when the script has none). bpftrace runs
- *       BEGIN once every probe is attached; its attached_probes event
- *       comes before the attaching, so the consumer releases a -c command
- *       held before exec only on READY.
+ *       computed (normalize's factor, the CPU, exit()'s status, ...). A
+ *       control record is never printed. Actions that print aggregations
+ *       are followed, in the event stream, by one bpftrace map or hist
+ *       event per bpftrace map that has entries (the translation emits
+ *       `print(@map)` right after the record; bpftrace prints nothing for
+ *       an empty map), then by the end record "\x1e\n" (no ID): the maps
+ *       not seen by then are empty. Other CPUs' events may come in between.
  *
  *   user output         text, with inline segments the renderer resolves
  *       "\x1f" OP [ARG] "\x1d" TEXT "\x1c"
@@ -48,6 +43,8 @@
 #define PYPROBE__D_SEGMENT_TEXT '\x1d'
 #define PYPROBE__D_SEGMENT_CLOSE '\x1c'
 #define PYPROBE__D_CLOSE_RECORD "\x1e\n"
+/* "every probe attached", first in BEGIN (bpftrace runs BEGIN after attaching;
+ * its attached_probes event comes before): the same as an ATTACHED action. */
 #define PYPROBE__D_READY_RECORD "\x1e" "ready\n"
 
 /* DTrace's aggregating functions. */
@@ -114,16 +111,12 @@ struct pyprobe__d_piece {
 
 struct pyprobe__d_column {
     enum pyprobe__d_key_type type;
-    unsigned size;              /* INT: bytes of the D expression's type (1, 2, 4, 8; 0 means 8):
-                                   DTrace's default layout prints it %3d, %5d, %8d or %16lld
-                                   (dt_print_datum) and sorts it as unsigned of that size */
     const struct pyprobe__d_piece *pieces;
     size_t piece_count;
+    int size;                   /* INT: the D type's bytes (1, 2, 4, 8), which set the
+                                   default layout's width (dt_print_datum) */
 };
 
-/* An aggregation without a key is best keyed [0] in bpftrace (part_count 1,
- * column_count 0): bpftrace prints a scalar map as 0 even when nothing was
- * ever stored in it, where DTrace prints nothing. */
 struct pyprobe__d_plan_aggregation {
     const char *name;           /* D's name without '@' */
     enum pyprobe__d_aggfn fn;
@@ -138,14 +131,17 @@ struct pyprobe__d_plan_aggregation {
 enum pyprobe__d_action_kind {
     PYPROBE__D_ACTION_PRINTA,    /* format (NULL: default layout), aggregations; map events follow */
     PYPROBE__D_ACTION_EXIT,      /* the end: print each aggregation not printed yet; map events follow;
-                                    the record's first integer, when present: exit()'s status */
+                                    the record's integer: exit()'s status (0 without exit) */
     PYPROBE__D_ACTION_TRUNC,     /* keep the top `n` (all gone when !has_n); one map event follows */
     PYPROBE__D_ACTION_CLEAR,     /* zero the values, keep the keys; one map event follows */
     PYPROBE__D_ACTION_NORMALIZE, /* factor in the record's first integer */
     PYPROBE__D_ACTION_DENORMALIZE,
-    PYPROBE__D_ACTION_PROBE      /* a probe fired and will print: for -F and the default
+    PYPROBE__D_ACTION_PROBE,     /* a probe fired and will print: for -F and the default
                                     (not quiet) CPU/ID/FUNCTION:NAME prefix; the record's
                                     integers: CPU */
+    PYPROBE__D_ACTION_ATTACHED   /* every probe is attached (the first record, from BEGIN,
+                                    which bpftrace runs after attaching; its "attached_probes"
+                                    event comes before): a held -c command may run now */
 };
 
 enum pyprobe__d_flow { PYPROBE__D_FLOW_NONE, PYPROBE__D_FLOW_ENTRY, PYPROBE__D_FLOW_RETURN };
@@ -160,6 +156,7 @@ struct pyprobe__d_action {
     /* PROBE: */
     unsigned probe_id;
     const char *probe_function, *probe_name; /* as -F and the default prefix show them */
+    const char *probe_provider; /* NULL, or "syscall": -F shows its flow as => and <= */
     enum pyprobe__d_flow flow;
     const char *script_line;    /* "FILE:LINE" of the D code, for messages */
 };

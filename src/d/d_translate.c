@@ -581,7 +581,7 @@ static void key_column(struct translation *t, struct layout *l, const struct pyp
     struct pyprobe__d_vec pieces = {0};
     struct pyprobe__d_piece *piece;
 
-    column->size = key->type.kind == PYPROBE__D_T_INT ? key->type.size : 0U;
+    column->size = key->type.kind == PYPROBE__D_T_INT ? (int)key->type.size : 0;
     if (key->type.kind == PYPROBE__D_T_STRING) {
         column->type = PYPROBE__D_KEY_STRING;
         string_column(t, l, key, &pieces);

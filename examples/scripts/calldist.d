@@ -48,6 +48,6 @@ dtrace:::END
 {
 	printf("\nElapsed time (ns) by file and function:\n");
 	printa("%s, %s%@d\n", @ns);
-	printf("\nReturns left out, their entry not traced, by pid:\n");
+	printf("\nReturns left out, their entry not traced (by pid, if any):\n");
 	printa("%8d %@14d\n", @untraced);
 }

@@ -63,6 +63,6 @@ dtrace:::END
 	printa("%-32s %-32s %@14d\n", @inclusive_ns);
 	printf("\nExclusive on-CPU time (ns), the function's own code:\n");
 	printa("%-32s %-32s %@14d\n", @exclusive_ns);
-	printf("\nReturns left out, their entry not traced, by pid:\n");
+	printf("\nReturns left out, their entry not traced (by pid, if any):\n");
 	printa("%8d %@14d\n", @untraced);
 }

@@ -40,6 +40,6 @@ dtrace:::END
 {
 	printf("\nGC pauses (ns) by generation:\n");
 	printa("generation %d%@d\n", @pause_ns);
-	printf("\nCollections left out, their start not traced, by pid:\n");
+	printf("\nCollections left out, their start not traced (by pid, if any):\n");
 	printa("%8d %@14d\n", @untraced);
 }

@@ -48,6 +48,6 @@ python*:::import-find-load-done
 
 dtrace:::END
 {
-	printf("\nImports left out, their start not traced, by pid:\n");
+	printf("\nImports left out, their start not traced (by pid, if any):\n");
 	printa("%8d %@14d\n", @untraced);
 }

@@ -13,6 +13,8 @@ present and positive, exclusive times within inclusive ones, no number at
 2^63 or above (a negative one wrapped) and no call left out.
 
 The condition: `quiet`, the samples where they are, by relative names;
+`late` (calltime, cputime, calldist), tests/late.pint, attached to while it
+is inside calls it began untraced, whose returns must be left out;
 `long-path`, copies of them in a directory whose path makes the longest
 file name as long as the scripts that pair two names keep whole (159 bytes;
 every file name over 150), run by absolute names, which the scripts must
@@ -108,9 +110,28 @@ def finish(proc, what, timeout):
     return out
 
 
+def wait_for_cpu(pid, seconds, timeout=60):
+    """Waits until process pid has run `seconds` of CPU time, user and
+    system (/proc/PID/stat, in clock ticks); fails if it ends first."""
+    tick = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            fail(f"process {pid} ended before it ran {seconds} s of CPU")
+        if (int(fields[11]) + int(fields[12])) / tick >= seconds:  # utime, stime
+            return
+        time.sleep(0.01)
+    fail(f"process {pid} did not run {seconds} s of CPU in {timeout} s")
+
+
 class Run:
     """Runs one script. `run.pid(command)` attaches to one command with -p
     and returns (what bpftrace printed, [the command's stdout]);
+    `run.late(command, flag)` does the same, but attaches once the command
+    has been running a while, then creates the file `flag` for it;
     `run.system_wide(commands)` traces without -p while the commands run,
     ends bpftrace with Ctrl-C (SIGINT) and returns (what bpftrace printed,
     [each command's stdout], [their pids])."""
@@ -128,9 +149,11 @@ class Run:
         self.out = os.path.join(self.tmp.name, "out")
         self.ready = os.path.join(self.tmp.name, "ready")
 
-    def _start(self, command):
+    def _start(self, command, wait=True):
         env = dict(os.environ, PINT_WAIT_FOR_TRACER=str(self.nprobes), PINT_WAIT_SECONDS="60",
                    PYPROBE_READY_FILE=self.ready, **self.env)
+        if not wait:
+            env.pop("PINT_WAIT_FOR_TRACER")
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env=env, cwd=self.cwd)
 
@@ -149,12 +172,20 @@ class Run:
         return text
 
     def pid(self, command):
-        child = self._start(command)
+        return self._attach(self._start(command), command, self.ready)
+
+    def late(self, command, flag):
+        child = self._start(command, wait=False)
+        wait_for_cpu(child.pid, 0.05)  # well into the calls it makes before `flag`
+        return self._attach(child, command, flag)
+
+    def _attach(self, child, command, release):
+        """Attaches to child, then creates the file `release` for it."""
         try:
             tracer = self._bpftrace(["-p", str(child.pid)])
             try:
                 wait_for_begin(self.out, tracer)
-                open(self.ready, "w").close()
+                open(release, "w").close()
                 stdout = finish(child, " ".join(command), self.timeout)
                 finish(tracer, "bpftrace", self.timeout)
             finally:
@@ -629,6 +660,35 @@ def check_audit(opts):
     return "open 2, import 2"
 
 
+def check_late(opts):
+    """The script attaches while late.pint is inside three calls (its
+    module, outer and wait): it must leave their returns out, count them
+    for the pid, and time the calls it saw whole."""
+    with tempfile.TemporaryDirectory(prefix="pyprobe-late-") as tmp:
+        shutil.copy(os.path.join(HERE, "late.pint"), tmp)
+        run = Run(os.path.join(opts.scripts, opts.script + ".bt"), opts.module, opts.provider, cwd=tmp)
+        out, (stdout,) = run.late([opts.pint, "late.pint"], os.path.join(tmp, "go.pint"))
+    check(stdout.split() == ["9"], f"late.pint printed {stdout!r}")
+    maps = parse_maps(out)
+    seen = {("late.pint", "after"): 3, ("go.pint", "<module>"): 1}
+    if opts.script == "calldist":
+        hists = parse_hists(out)["ns"]
+        expect_equal("calls in the histograms", {k: histogram_total(f"{k}", b) for k, b in hists.items()}, seen)
+    else:
+        expect_equal("calls", maps["calls"], seen)
+        inclusive, exclusive = maps["inclusive_ns"], maps["exclusive_ns"]
+        positive("inclusive", inclusive)
+        positive("exclusive", exclusive)
+        check(all(exclusive[k] <= inclusive[k] for k in seen), f"exclusive > inclusive: {exclusive} {inclusive}")
+    untraced = maps.get("untraced", {})
+    check(list(untraced.values()) == [3] and len(untraced) == 1,
+          f"returns left out: {untraced}, expected 3 for one pid")
+    return "3 returns of calls begun before tracing left out and counted, the calls after timed"
+
+
+# Only where a script times calls from their entry.
+LATE_CHECKS = {"calltime": check_late, "cputime": check_late, "calldist": check_late}
+
 CHECKS = {"calls": check_calls, "top10": check_top10, "entry_return": check_entry_return,
           "flow": check_flow, "calltime": check_calltime, "cputime": check_cputime,
           "calldist": check_calldist, "who": check_who, "gc": check_gc, "gcpause": check_gcpause,
@@ -644,14 +704,16 @@ def main():
     parser.add_argument("--provider", default="python")
     parser.add_argument("--programs", required=True, help="the samples' directory")
     parser.add_argument("--scripts", required=True, help="examples/scripts")
-    parser.add_argument("--condition", choices=("quiet", "long-path", "busy"), default="quiet")
+    parser.add_argument("--condition", choices=("quiet", "long-path", "busy", "late"), default="quiet")
     opts = parser.parse_args()
+    if opts.condition == "late" and opts.script not in LATE_CHECKS:
+        parser.error(f"--condition late: only for {', '.join(sorted(LATE_CHECKS))}")
 
     bpftrace_usable()  # or skip, before starting anything
     opts.workload = Workload(opts.programs, long_path=opts.condition == "long-path")
     with busy_cpus() if opts.condition == "busy" else contextlib.nullcontext():
-        result = CHECKS[opts.script](opts)
-    where = {"quiet": "", "busy": ", every CPU busy",
+        result = (LATE_CHECKS if opts.condition == "late" else CHECKS)[opts.script](opts)
+    where = {"quiet": "", "busy": ", every CPU busy", "late": ", attached late",
              "long-path": ", files named by paths of %d to %d bytes" % getattr(opts.workload, "lengths", (0, 0))}
     where = where[opts.condition]
     print(f"ok: {opts.script}.bt{where}: {result}")

@@ -6,9 +6,14 @@
   pyusdt            the same 3.14 with pyusdt (natoscott/pyusdt, a
                     sys.monitoring module with USDT probes of its own,
                     PY_START...) imported; built from its published source
-                    outside this repository (--pyusdt, see
-                    /var/cache/pyprobe/pyusdt/PROVENANCE), left out with one
-                    line when it is not there
+                    outside this repository (--pyusdt DIR, default
+                    /var/cache/pyprobe/pyusdt, its PROVENANCE says where
+                    each file came from), left out with one line when it is
+                    not there. To build it: pyusdt's pyusdt.c, usdt.h,
+                    Makefile and pyusdt/ in DIR/build, then `make
+                    PYTHON=<python3.14> PYTHON_LDFLAGS=` there (its Makefile
+                    links libpython, which an extension module needs not and
+                    a static libpython cannot)
   pyprobe CPython   CPython 3.11 built with pyprobe's header and
                     libpyprobe.a (examples/cpython/build, in --cpython-work;
                     only the static and plain builds are needed)
@@ -22,17 +27,20 @@
              interpreter without the module; for pyprobe's CPython, the
              plain build of the same source) and with them, untraced
   traced     bench/programs/sidebyside_calls.py: ns per call of an empty
-             function untraced and with bpftrace counting its entries (one
-             event per call; the third argument, the line, picks out f), so
-             ns per event = traced - untraced; median of the runs' median
-             rounds
+             function untraced, with the entry probe's semaphore raised by
+             the program (everything but the uprobe) and with bpftrace
+             counting its entries (one event per call; the third argument,
+             the line, picks out f), by the wall clock and by the thread's
+             CPU time; ns per event = traced - untraced; medians over the
+             runs of each run's median round
+  activation bench/programs/stock_latency.py: from the semaphore's rise to
+             the module following it
 """
 import ast
 import json
 import os
 import re
 import shutil
-import subprocess
 
 from . import PROGRAMS, ROOT
 from .hits import bpftrace_path, run_traced, run_untraced
@@ -100,16 +108,18 @@ def entry_line():
 
 
 def pyusdt_row(opts, python):
-    """pyusdt's row, or None after saying in one line why it is left out."""
+    """(pyusdt's row, None), or (None, why) after saying in one line why it
+    is left out."""
     build = os.path.join(opts.pyusdt, "build")
     library = os.path.join(build, "libpyusdt.so")
     if not os.path.exists(library) or not os.path.exists(os.path.join(build, "pyusdt", "__init__.py")):
-        say(f"sidebyside: pyusdt left out: no {library} (build it as {opts.pyusdt}/PROVENANCE says)")
+        say(f"sidebyside: pyusdt left out: no {library} (bench/pyprobe_bench/sidebyside.py says how to build it)")
         return None, f"pyusdt: left out, no {library}"
     env = clean_env(PYTHONPATH=build)
-    proc = subprocess.run([python, "-c", "import pyusdt"], capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        why = (proc.stderr.strip().splitlines() or ["?"])[-1]
+    try:
+        output([python, "-c", "import pyusdt"], env=env, timeout=60)
+    except Failure as e:
+        why = str(e).strip().splitlines()[-1]
         say(f"sidebyside: pyusdt left out: it does not import in {python}: {why}")
         return None, f"pyusdt: left out, it does not import in {python}: {why}"
     row = Row("pyusdt (PY_START)", python, "pyusdt", env, f"usdt:{library}:pyusdt:PY_START", python,
@@ -234,7 +244,7 @@ def latency_cell(row, trials):
         return "-"
     say(f"sidebyside activation: {row.name}")
     result = json.loads(output([row.python, os.path.join(PROGRAMS, "stock_latency.py"), str(trials), *row.latency],
-                               env=row.env).strip().splitlines()[-1])
+                               env=row.env, timeout=600).strip().splitlines()[-1])
     return f"{result['p50_ms']:.1f} / {result['p99_ms']:.1f}"
 
 

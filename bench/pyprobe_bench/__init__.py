@@ -9,6 +9,7 @@
     lister   part 3, pyprobe -l against readelf -n and bpftrace -l
     sites    part 4, tests/sites/test_site_code.py's checks on both site kinds
     stock    part 5, the pyprobe package on stock CPython 3.12 to 3.14
+    sidebyside  part 6, the ways to get function__entry on one table
 """
 import os
 

@@ -1,6 +1,29 @@
 """The benchmark's report: markdown on stdout as the parts produce it, and
-the same text in a results file (bench/RESULTS.md) at the end."""
-from .shell import write_text
+the same text in a results file (bench/RESULTS.md) at the end, whole, or
+(--update) in place of the same parts of the file, keeping its others."""
+import re
+
+from .shell import read_text, write_text
+
+FOOTER = "This run took "  # the line a run ends with, after its last part
+
+
+def split_parts(text):
+    """(head, {part number: lines}, footer lines) of a report: the lines
+    before its first "## N." heading, each part from its heading on, and
+    the closing "This run took" line."""
+    head, parts, footer, current = [], {}, [], None
+    for line in text.rstrip("\n").split("\n"):
+        m = re.match(r"## (\d+)\. ", line)
+        if m:
+            current = parts.setdefault(int(m.group(1)), [])
+        if line.startswith(FOOTER):
+            footer.append(line)
+        elif current is None:
+            head.append(line)
+        else:
+            current.append(line)
+    return head, parts, footer
 
 
 def table(headers, rows, align=None):
@@ -46,3 +69,22 @@ class Report:
     def write(self, path, title, intro):
         """The report so far as a markdown file, after a title and an intro."""
         write_text(path, f"# {title}\n\n{intro}\n\n" + "\n".join(self.lines).rstrip("\n") + "\n")
+
+    def update(self, path, title, intro):
+        """This run's parts into the results file at path, each in place of
+        the same part there (or in its order among them), the file's other
+        parts kept as they are. Each part this run made opens with this
+        run's own lines (command, machine, date, load) and closes with how
+        long it took, since the file's head describes another run."""
+        old = read_text(path, "")
+        if not old:
+            return self.write(path, title, intro)
+        head, parts, footer = split_parts(old)
+        run_head, run_parts, run_footer = split_parts("\n".join(self.lines))
+        own = [line for line in run_head if line.startswith("- ")]
+        for number, lines in run_parts.items():
+            heading, body = lines[0], "\n".join(lines[1:]).strip("\n").split("\n")
+            parts[number] = [heading, "", "Updated on its own, not by the run above:", ""] + own + [""] + \
+                body + [""] + [line.replace(FOOTER, "That run took ", 1) for line in run_footer] + [""]
+        body = [line for number in sorted(parts) for line in parts[number]]
+        write_text(path, "\n".join(head + body + footer).rstrip("\n") + "\n")

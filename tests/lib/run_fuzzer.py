@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
-"""Runs a fuzz target (fuzz/*.c: libFuzzer with AddressSanitizer and
-UndefinedBehaviorSanitizer, built by pyprobe_fuzz_test() in
-cmake/PyprobeTesting.cmake) from its seed corpora for a bounded time. Any
-crash, sanitizer report, leak or time-out fails the test; the executions
-and coverage are printed.
+"""Runs a fuzz target (fuzz/*.c, libFuzzer with AddressSanitizer and
+UndefinedBehaviorSanitizer; cmake/PyprobeTesting.cmake's pyprobe_fuzz_test)
+from its seed corpora for a bounded time. Any crash, sanitizer report, leak
+or time-out fails the test; the executions and coverage are printed.
 """
 import argparse
 import os
@@ -17,7 +16,7 @@ from common import check, fail
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--fuzzer", required=True)
-    parser.add_argument("--seeds", required=True, action="append", help="a seed corpus (read only); repeatable")
+    parser.add_argument("--seeds", action="append", required=True, help="a seed corpus (read only)")
     parser.add_argument("--work", required=True, help="a directory for the grown corpus and crash files")
     parser.add_argument("--seconds", type=int, default=60)
     opts = parser.parse_args()

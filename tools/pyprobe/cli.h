@@ -72,6 +72,7 @@ struct cli_output {
     void (*end)(struct cli_output *out);
     FILE *stream;
     bool verbose;
+    bool read_any;              /* set before end(): some target could be read */
     void *state;
 };
 

@@ -26,6 +26,7 @@ struct walk {
     struct cli_output *out;
     unsigned next_id;
     size_t listed;              /* sites listed for the current target */
+    size_t seen;                /* its sites, matching the filters or not */
     char *d_name;               /* the D form of the current site's name */
     size_t d_name_capacity;
     bool every_process;         /* no FILE, no -p: problems of one process are not the user's */
@@ -95,6 +96,7 @@ static int list_site(struct walk *walk, const struct target_object *object, cons
         return -ENOMEM;
     pyprobe__d_name(probe->name, walk->d_name);
     id.d_name = walk->d_name;
+    walk->seen++;
     if (!pyprobe__filters_match(walk->opts->filters, walk->opts->filter_count, &id))
         return 0;
     row.name = walk->opts->raw_names ? probe->name : walk->d_name;
@@ -162,7 +164,7 @@ static int list_object(struct walk *walk, const struct target_object *object)
 static void say_nothing_found(const struct walk *walk, const char *target)
 {
     if (walk->opts->verbose && walk->listed == 0)
-        cli_say(target, walk->opts->filter_count ? "no probe matches" : "no stapsdt probes");
+        cli_say(target, walk->seen ? "no probe matches" : "no stapsdt probes");
 }
 
 /* 0 when the file could be read. */
@@ -248,15 +250,16 @@ int cli_list(const struct cli_options *opts, struct cli_output *out)
 
     out->begin(out);
     for (size_t i = 0; i < opts->file_count; i++) {
-        walk.listed = 0;
+        walk.listed = walk.seen = 0;
         read += list_file(&walk, opts->files[i]) == 0;
     }
     for (size_t i = 0; i < opts->pid_count; i++) {
-        walk.listed = 0;
+        walk.listed = walk.seen = 0;
         read += list_process(&walk, opts->pids[i]) == 0;
     }
     if (opts->file_count == 0 && opts->pid_count == 0)
         read += list_every_process(&walk) == 0;
+    out->read_any = read > 0;
     out->end(out);
     free(walk.d_name);
     return read > 0 ? CLI_OK : CLI_NOTHING_LISTED;

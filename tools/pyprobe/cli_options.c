@@ -140,6 +140,15 @@ static int add_x_option(struct cli_options *opts, const char *text)
     return add_d_option(opts, text, length, equals ? equals + 1 : NULL);
 }
 
+/* An unknown option ('?') or one without its argument (':'). */
+static int bad_option(int kind, const char *arg)
+{
+    char letter[3] = {'-', (char)optopt, '\0'};
+    const char *name = optopt ? letter : arg;
+
+    return usage_error(kind == ':' ? "option %s needs an argument" : "unrecognized option %s", name);
+}
+
 static const struct option long_options[] = {
     {"list", no_argument, NULL, 'l'},       {"pid", required_argument, NULL, 'p'},
     {"verbose", no_argument, NULL, 'v'},    {"json", no_argument, NULL, 'J'},
@@ -235,9 +244,12 @@ int cli_parse_options(int argc, char **argv, struct cli_options *opts, bool *don
     opts->d_options = calloc((size_t)argc, sizeof *opts->d_options);
     if (!opts->filters || !opts->pids || !opts->sources || !opts->d_options)
         return out_of_memory();
+    /* getopt's own messages name the program by argv[0], a full path when
+     * installed; it says what is wrong, and this names it pyprobe. */
+    opterr = 0;
     while (rc == CLI_OK && !*done &&
-           (option = getopt_long(argc, argv, "lp:n:P:m:f:vhVqFZwSx:o:c:s:", long_options, NULL)) != -1)
-        rc = take_option(option, opts, done);
+           (option = getopt_long(argc, argv, ":lp:n:P:m:f:vhVqFZwSx:o:c:s:", long_options, NULL)) != -1)
+        rc = option == '?' || option == ':' ? bad_option(option, argv[optind - 1]) : take_option(option, opts, done);
     if (rc != CLI_OK || *done)
         return rc;
     opts->files = argv + optind;

@@ -58,7 +58,10 @@ NOTES = {
     "pyprobe": "watcher thread polls the semaphores every 10 ms without the GIL; entry alone turns on "
                "PY_START, PY_RESUME, PY_THROW, on a free tool id (3 to 5), off again when the tracer leaves",
     "pyusdt": "poll thread takes the GIL every 100 ms; any traced probe turns on all six events (LINE and "
-              "CALL too, repr() of callables and return values); holds PROFILER_ID from import on",
+              "CALL too, repr() of callables and return values); holds PROFILER_ID from import on; never stops "
+              "its poll thread, which can take the GIL while the interpreter finalizes and abort the process at "
+              "exit (\"Fatal Python error: gilstate_tss_set\", about one run in 30 here: its programs here end "
+              "with os._exit)",
     "rebuild": "nothing to activate: the interpreter's own sites; pyprobe's header makes the line guard "
                "test function__entry too (gh-98894 fixed at build time), so while function__entry is traced "
                "3.11's dispatch also works out the line of every instruction (maybe_dtrace_line, "

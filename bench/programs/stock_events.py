@@ -12,10 +12,10 @@ tracer on both probes (PYPROBE_READY_FILE, then pyprobe.traced()). Prints
 """
 import json
 import os
-import statistics
 import sys
 import time
 
+import call_timer
 import pyprobe
 from pyprobe import _native
 
@@ -43,15 +43,8 @@ def main():
         time.sleep(0.001)
     if mode != "idle" and not followed(ready):
         sys.exit(f"stock_events: no tracer within 60 s (following {pyprobe.traced()})")
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter_ns()
-        for _ in range(iterations):
-            f()
-        samples.append((time.perf_counter_ns() - start) / iterations)
-    with open("/proc/self/maps") as maps:
-        trampoline = "[uprobes-trampoline]" in maps.read()
-    print(json.dumps({"ns_per_call": statistics.median(samples), "trampoline": trampoline}))
+    print(json.dumps({"ns_per_call": call_timer.ns_per_call(f, iterations, rounds)[0],
+                      "trampoline": call_timer.trampoline()}))
 
 
 if __name__ == "__main__":

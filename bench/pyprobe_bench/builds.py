@@ -14,6 +14,9 @@ from .shell import Failure, read_text, run_logged, say
 
 # pyprobe's build options for each kind of tree.
 TREE_OPTIONS = {"nop5": [], "nop1": ["-DPYPROBE_NOP5=OFF"], "off": ["-DPYPROBE_PROBES=OFF"]}
+# examples/cpython/build's builds: its options for each (the pyprobe ones
+# also get --pyprobe-build, the default tree).
+EXAMPLE_FLAGS = {"plain": ["--plain"], "static": [], "shared": ["--shared"]}
 # CPython's objects that include the probe header, and what links them.
 CPYTHON_PROBE_OBJECTS = ["Python/ceval.o", "Python/import.o", "Python/sysmodule.o", "Modules/gcmodule.o",
                          "python", "libpython3.11.a"]
@@ -49,6 +52,7 @@ class Builds:
         self.trees = {}
         self.consumers = {}
         self.pythons = None  # {build: python}, or the Failure that building them raised
+        self.examples = {}   # {kind: python or Failure} of examples/cpython/build
 
     def build(self, tree, log, *targets):
         """cmake --build tree [--target targets...], logged."""
@@ -131,18 +135,34 @@ class Builds:
 
     def cpython_examples(self, work):
         """plain, static and shared, as examples/cpython/build builds them."""
-        tree = self.tree("nop5")
-        script = os.path.join(ROOT, "examples", "cpython", "build")
-        # cmake --install (which examples/cpython/build runs) wants every target.
-        self.build(tree, os.path.join(self.logs, "pyprobe-nop5.log"))
-        pythons = {}
-        for kind, flags in (("plain", ["--plain"]), ("static", ["--pyprobe-build", tree]),
-                            ("shared", ["--shared", "--pyprobe-build", tree])):
-            say(f"CPython ({kind}) in {work} (examples/cpython/build; minutes the first time)")
-            log = os.path.join(self.logs, f"cpython-{kind}.log")
-            run_logged([sys.executable, script, "--work", work, "-j", str(self.opts.jobs), *flags], log)
-            pythons[kind] = read_text(log).strip().splitlines()[-1]  # the script's last line
-        return pythons
+        return {kind: self.cpython_example(kind) for kind in EXAMPLE_FLAGS}
+
+    def cpython_example(self, kind):
+        """The python of one CPython 3.11 that examples/cpython/build builds
+        in --cpython-work: plain, static or shared (for a part that needs
+        only some of them). A failure is remembered, as cpython()'s is."""
+        if kind not in self.examples:
+            try:
+                self.examples[kind] = self.build_example(kind)
+            except Failure as e:
+                self.examples[kind] = e
+        if isinstance(self.examples[kind], Failure):
+            raise self.examples[kind]
+        return self.examples[kind]
+
+    def build_example(self, kind):
+        work = self.opts.cpython_work
+        flags = EXAMPLE_FLAGS[kind]
+        if kind != "plain":
+            tree = self.tree("nop5")
+            # cmake --install (which examples/cpython/build runs) wants every target.
+            self.build(tree, os.path.join(self.logs, "pyprobe-nop5.log"))
+            flags = flags + ["--pyprobe-build", tree]
+        say(f"CPython ({kind}) in {work} (examples/cpython/build; minutes the first time)")
+        log = os.path.join(self.logs, f"cpython-{kind}.log")
+        run_logged([sys.executable, os.path.join(ROOT, "examples", "cpython", "build"), "--work", work,
+                    "-j", str(self.opts.jobs), *flags], log)
+        return read_text(log).strip().splitlines()[-1]  # the script's last line
 
     def cpython_exact(self, work):
         """The static build's configure line with the line guard made exact

@@ -37,15 +37,16 @@ def loop_result(text, what):
     raise Failure(f"{what}: no result line in {text!r}")
 
 
-def run_untraced(cmd):
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+def run_untraced(cmd, env=None):
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     if proc.returncode != 0:
         raise Failure(f"{shlex.join(cmd)}: exit {proc.returncode}: {proc.stderr}")
     return loop_result(proc.stdout, shlex.join(cmd))
 
 
-def run_traced(cmd, probe, scratch):
-    """Runs cmd with bpftrace counting `probe`; returns (result, hits)."""
+def run_traced(cmd, probe, scratch, env=None):
+    """Runs cmd (in env, default this one's) with bpftrace counting `probe`
+    (which may carry a /predicate/); returns (result, hits)."""
     bpftrace = bpftrace_path()
     ready = os.path.join(scratch, "ready")
     out = os.path.join(scratch, "bpftrace.out")
@@ -54,7 +55,7 @@ def run_traced(cmd, probe, scratch):
             os.remove(path)
     # The program waits for the ready file, which bpftrace's BEGIN creates
     # once the probe is attached: no hit goes uncounted.
-    env = dict(os.environ, PYPROBE_READY_FILE=ready)
+    env = dict(env if env is not None else os.environ, PYPROBE_READY_FILE=ready)
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     script = f'BEGIN {{ system("touch {ready}"); }} {probe} {{ @hits = count(); }}'
     try:

@@ -1,4 +1,4 @@
-"""Part 6, Lua 5.4 built with pyprobe (examples/lua): one source built four
+"""Part 7, Lua 5.4 built with pyprobe (examples/lua): one source built four
 ways by examples/lua/build (unpatched, the hooks with every probe compiled
 out, the hooks with libpyprobe.so, with libpyprobe.a); the cost while
 nobody traces (instructions, time) on call-, loop- and allocation-heavy
@@ -96,7 +96,7 @@ def hits(luas, opts, scratch, report):
 
 
 def run(builds, opts, scratch, report):
-    report.emit("## 6. Lua 5.4 built with pyprobe")
+    report.emit("## 7. Lua 5.4 built with pyprobe")
     report.emit()
     try:
         luas = build_all(opts)

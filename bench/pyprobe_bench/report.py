@@ -1,13 +1,29 @@
 """The benchmark's report: markdown on stdout as the parts produce it, and
-the same text in a results file (bench/RESULTS.md) at the end."""
+the same text in a results file (bench/RESULTS.md) at the end, whole, or
+(--update) in place of the same parts of the file, keeping its others."""
 import re
 
 from .shell import read_text, write_text
 
-# A part's section starts with its heading, "## N. Title"; a full run's
-# report ends with a line of its own ("This run took ...").
-HEADING = re.compile(r"^## (\d+)\. ")
-TRAILER = "This run took "
+FOOTER = "This run took "  # the line a run ends with, after its last part
+
+
+def split_parts(text):
+    """(head, {part number: lines}, footer lines) of a report: the lines
+    before its first "## N." heading, each part from its heading on, and
+    the closing "This run took" line."""
+    head, parts, footer, current = [], {}, [], None
+    for line in text.rstrip("\n").split("\n"):
+        m = re.match(r"## (\d+)\. ", line)
+        if m:
+            current = parts.setdefault(int(m.group(1)), [])
+        if line.startswith(FOOTER):
+            footer.append(line)
+        elif current is None:
+            head.append(line)
+        else:
+            current.append(line)
+    return head, parts, footer
 
 
 def table(headers, rows, align=None):
@@ -54,36 +70,21 @@ class Report:
         """The report so far as a markdown file, after a title and an intro."""
         write_text(path, f"# {title}\n\n{intro}\n\n" + "\n".join(self.lines).rstrip("\n") + "\n")
 
-    def update(self, path):
-        """Puts this report's part sections into the results file at path in
-        place of the sections of the same parts, or after everything when
-        it has none, each followed by this run's header lines (command,
-        machine, date, load); the file's other sections stay as they are."""
-        header, sections = sections_of(self.lines)
-        lines = (read_text(path) or "").rstrip("\n").split("\n")
-        for number, section in sections.items():
-            section = section[:1] + [""] + [f"{line} (this part alone)" if line.startswith("- command")
-                                            else line for line in header if line] + section[1:]
-            start = next((i for i, line in enumerate(lines) if HEADING.match(line)
-                          and HEADING.match(line).group(1) == number), None)
-            if start is None:
-                lines += [""] + section
-                continue
-            end = next((i for i in range(start + 1, len(lines))
-                        if HEADING.match(lines[i]) or lines[i].startswith(TRAILER)), len(lines))
-            lines[start:end] = section
-        write_text(path, "\n".join(lines).rstrip("\n") + "\n")
-
-
-def sections_of(lines):
-    """(the lines before the first part, {part number: its lines})."""
-    header, sections, current = [], {}, None
-    for line in lines:
-        heading = HEADING.match(line)
-        if heading:
-            current = sections.setdefault(heading.group(1), [])
-        elif line.startswith(TRAILER):
-            current = None
-            continue
-        (header if current is None else current).append(line)
-    return header, sections
+    def update(self, path, title, intro):
+        """This run's parts into the results file at path, each in place of
+        the same part there (or in its order among them), the file's other
+        parts kept as they are. Each part this run made opens with this
+        run's own lines (command, machine, date, load) and closes with how
+        long it took, since the file's head describes another run."""
+        old = read_text(path, "")
+        if not old:
+            return self.write(path, title, intro)
+        head, parts, footer = split_parts(old)
+        run_head, run_parts, run_footer = split_parts("\n".join(self.lines))
+        own = [line for line in run_head if line.startswith("- ")]
+        for number, lines in run_parts.items():
+            heading, body = lines[0], "\n".join(lines[1:]).strip("\n").split("\n")
+            parts[number] = [heading, "", "Updated on its own, not by the run above:", ""] + own + [""] + \
+                body + [""] + [line.replace(FOOTER, "That run took ", 1) for line in run_footer] + [""]
+        body = [line for number in sorted(parts) for line in parts[number]]
+        write_text(path, "\n".join(head + body + footer).rstrip("\n") + "\n")

@@ -29,8 +29,11 @@ def run_logged(cmd, log, cwd=None, env=None):
 
 
 def output(cmd, **kwargs):
-    """cmd's standard output; a Failure when it fails."""
-    proc = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    """cmd's standard output; a Failure when it fails (or outlives a timeout given)."""
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    except subprocess.TimeoutExpired as e:
+        raise Failure(f"{shlex.join(cmd)}: still running after {e.timeout} s")
     if proc.returncode != 0:
         raise Failure(f"{shlex.join(cmd)}: exit {proc.returncode}\n{proc.stderr.strip()}")
     return proc.stdout

@@ -12,7 +12,8 @@
 
 static int exec_module(PyObject *module)
 {
-    if (pyprobe__py_add_runtime(module) != 0 || pyprobe__py_add_provider(module) != 0)
+    if (pyprobe__py_add_runtime(module) != 0 || pyprobe__py_add_provider(module) != 0 ||
+        pyprobe__py_add_interpreter(module) != 0 || pyprobe__py_add_tracing_path(module) != 0)
         return -1;
     return PyModule_AddStringConstant(module, "VERSION", pyprobe_version());
 }

@@ -17,6 +17,12 @@
  * hook) and removes it again when the tracer leaves. While nobody traces,
  * nothing of pyprobe is registered with the interpreter.
  *
+ * On CPython 3.11 with probes of its own (Debian's --with-dtrace
+ * python3.11), the watcher reads the interpreter's own function__entry
+ * semaphore instead, and apply() is tracing_path.c's, which makes the
+ * interpreter fire that probe itself (gh-98894): its other probes need no
+ * help, and pyprobe fires none of its own there.
+ *
  * N.B. The kernel raises a semaphore without telling the process (no
  * signal, no fault): polling is the only way to notice.
  */
@@ -26,6 +32,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <string.h>
 #include <time.h>
 
 #include "pyprobe.h"
@@ -34,7 +41,27 @@
 
 /* The probes, in the order of the watcher's mask bits and of
  * pyprobe._native.PROBES. */
-static const volatile unsigned short *const semaphores[] = {
+static const char *const probe_names[] = {
+    "function__entry", "function__return", "line", "gc__start", "gc__done",
+    "instance__new__start", "instance__new__done", "instance__delete__start",
+    "instance__delete__done", "import__find__load__start", "import__find__load__done", "audit",
+};
+#define PROBE_COUNT (sizeof probe_names / sizeof probe_names[0])
+
+/* CPython 3.11 has no sys.monitoring: pyprobe fires nothing there, and
+ * makes a --with-dtrace 3.11 fire its own function__entry (tracing_path.c).
+ * Its function__entry fires only on its tracing path, which tracing_path.c
+ * keeps each thread on while the probe is traced; a thread can leave it
+ * (its profiler removes itself), so the watcher applies the mask again
+ * every interval while a probe is traced, not only when it changes. */
+#define NATIVE_ENTRY (PY_VERSION_HEX < 0x030C0000)
+
+#if !NATIVE_ENTRY
+/* pyprobe's own probes. Not in a 3.11 module at all (nothing refers to
+ * their sites there, so the linker leaves them out of libpyprobe.a): a
+ * second python provider in the process stops bpftrace 0.17 from attaching
+ * to the interpreter's own by pid ("Could not resolve symbol"). */
+static const volatile unsigned short *const semaphores[PROBE_COUNT] = {
     PYPROBE__SEMAPHORE_ADDRESS(function_entry),
     PYPROBE__SEMAPHORE_ADDRESS(function_return),
     PYPROBE__SEMAPHORE_ADDRESS(line),
@@ -48,20 +75,36 @@ static const volatile unsigned short *const semaphores[] = {
     PYPROBE__SEMAPHORE_ADDRESS(import_find_load_done),
     PYPROBE__SEMAPHORE_ADDRESS(audit),
 };
-static const char *const probe_names[] = {
-    "function__entry", "function__return", "line", "gc__start", "gc__done",
-    "instance__new__start", "instance__new__done", "instance__delete__start",
-    "instance__delete__done", "import__find__load__start", "import__find__load__done", "audit",
-};
-#define PROBE_COUNT (sizeof semaphores / sizeof semaphores[0])
+#endif
 
-/* Which semaphores are raised now: bit i for semaphores[i]. */
+/* The semaphores the watcher reads, bit i for probe_names[i] (NULL: not
+ * read): pyprobe's own; on 3.11 the interpreter's own function__entry
+ * alone (bit 0). Filled when first needed (the 3.11 lookup reads a file). */
+static const volatile unsigned short *watched[PROBE_COUNT];
+static bool watched_filled;
+
+/* 0, or -1 with an exception. */
+static int fill_watched(void)
+{
+    if (watched_filled)
+        return 0;
+#if NATIVE_ENTRY
+    if (pyprobe__py_interpreter_semaphore("function__entry", &watched[0]) != 0)
+        return -1;
+#else
+    memcpy(watched, semaphores, sizeof watched);
+#endif
+    watched_filled = true;
+    return 0;
+}
+
+/* Which watched semaphores are raised now: bit i for watched[i]. */
 static unsigned raised_mask(void)
 {
     unsigned mask = 0;
 
     for (unsigned i = 0; i < PROBE_COUNT; i++)
-        if (*semaphores[i])
+        if (watched[i] && *watched[i])
             mask |= 1u << i;
     return mask;
 }
@@ -130,7 +173,7 @@ static void *watch(void *unused)
 
         nanosleep(&watcher.interval, NULL);
         mask = raised_mask();
-        if (mask != watcher.seen && !atomic_load(&watcher.stop))
+        if ((mask != watcher.seen || (NATIVE_ENTRY && mask)) && !atomic_load(&watcher.stop))
             follow(mask);
     }
     return NULL;
@@ -151,6 +194,8 @@ static PyObject *watcher_start(PyObject *module, PyObject *args)
         return PyErr_Format(PyExc_RuntimeError, "the watcher is already running");
     if (!(interval > 0 && interval <= 10))
         return PyErr_Format(PyExc_ValueError, "interval %g s: it must be above 0 and at most 10", interval);
+    if (fill_watched() != 0)
+        return NULL;
     Py_INCREF(apply);
     Py_XSETREF(watcher.apply, apply);
     watcher.interval.tv_sec = (time_t)interval;
@@ -194,26 +239,32 @@ static PyObject *masks(PyObject *module, PyObject *unused)
 {
     (void)module;
     (void)unused;
+    if (fill_watched() != 0)
+        return NULL;
     return Py_BuildValue("(II)", raised_mask(), watcher.seen);
 }
 
-/* simulate(mask): sets each semaphore to 1 where mask has its bit, else 0,
- * as the kernel does when tracers attach and leave: for benchmarks and
- * tests that measure pyprobe without a tracer. N.B. It overwrites what a
- * real tracer's kernel raised. */
+/* simulate(mask): sets each watched semaphore to 1 where mask has its bit,
+ * else 0, as the kernel does when tracers attach and leave: for benchmarks
+ * and tests that measure pyprobe without a tracer (on 3.11, the
+ * interpreter's own function__entry: its site then runs, on no uprobe).
+ * N.B. It overwrites what a real tracer's kernel raised. */
 static PyObject *simulate(PyObject *module, PyObject *arg)
 {
     unsigned long mask = PyLong_AsUnsignedLong(arg);
 
     (void)module;
-    if (mask == (unsigned long)-1 && PyErr_Occurred())
+    if ((mask == (unsigned long)-1 && PyErr_Occurred()) || fill_watched() != 0)
         return NULL;
     for (unsigned i = 0; i < PROBE_COUNT; i++)
-        *(volatile unsigned short *)semaphores[i] = (mask >> i) & 1;
+        if (watched[i])
+            *(volatile unsigned short *)watched[i] = (mask >> i) & 1;
     Py_RETURN_NONE;
 }
 
-/* ---- the callbacks ---- */
+/* ---- the callbacks (3.12 and later) ---- */
+
+#if !NATIVE_ENTRY
 
 /* A str as UTF-8 for a probe: "" where it has none (a lone surrogate):
  * tracing never raises into the program. */
@@ -336,11 +387,7 @@ static PyObject *on_audit(PyObject *module, PyObject *const *args, Py_ssize_t na
     Py_RETURN_NONE;
 }
 
-static PyMethodDef provider_methods[] = {
-    {"start", watcher_start, METH_VARARGS, "start(apply, interval): watch the semaphores."},
-    {"stop", watcher_stop, METH_VARARGS, "stop(join=True): stop watching."},
-    {"masks", masks, METH_NOARGS, "masks() -> (raised, followed) probe masks."},
-    {"simulate", simulate, METH_O, "simulate(mask): raise the semaphores of mask, as a tracer would."},
+static PyMethodDef callback_methods[] = {
     {"on_entry", (PyCFunction)(void (*)(void))on_entry, METH_FASTCALL, NULL},
     {"on_return", (PyCFunction)(void (*)(void))on_return, METH_FASTCALL, NULL},
     {"on_line", (PyCFunction)(void (*)(void))on_line, METH_FASTCALL, NULL},
@@ -348,6 +395,16 @@ static PyMethodDef provider_methods[] = {
     {"on_import_start", on_import_start, METH_O, NULL},
     {"on_import_done", (PyCFunction)(void (*)(void))on_import_done, METH_FASTCALL, NULL},
     {"on_audit", (PyCFunction)(void (*)(void))on_audit, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+#endif /* !NATIVE_ENTRY */
+
+static PyMethodDef watcher_methods[] = {
+    {"start", watcher_start, METH_VARARGS, "start(apply, interval): watch the semaphores."},
+    {"stop", watcher_stop, METH_VARARGS, "stop(join=True): stop watching."},
+    {"masks", masks, METH_NOARGS, "masks() -> (raised, followed) probe masks."},
+    {"simulate", simulate, METH_O, "simulate(mask): raise the semaphores of mask, as a tracer would."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -370,7 +427,11 @@ int pyprobe__py_add_provider(PyObject *module)
         Py_DECREF(names);
         return -1;
     }
-    return PyModule_AddFunctions(module, provider_methods);
+#if !NATIVE_ENTRY
+    if (PyModule_AddFunctions(module, callback_methods) != 0)
+        return -1;
+#endif
+    return PyModule_AddFunctions(module, watcher_methods);
 }
 
 #else /* PYPROBE__COMPILED_OUT */

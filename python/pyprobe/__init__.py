@@ -18,6 +18,12 @@ While no tracer is attached nothing is registered with the interpreter: a
 watcher thread reads the probes' semaphores without the GIL and turns on
 what a tracer asks for (pyprobe._activate) only while it is there.
 
+On CPython 3.11 built --with-dtrace (Debian's python3.11), the probes are
+the interpreter's own (where() is its file): pyprobe fires none of them,
+and makes its function__entry fire while it is traced, which it otherwise
+does only on the interpreter's tracing path (gh-98894; the native module's
+tracing_path.c says how).
+
 Probes defined at run time, for any program:
 
     app = pyprobe.Provider("myapp")
@@ -39,6 +45,10 @@ from . import _native
 DEFAULT_INTERVAL = 0.01
 
 
+# 3.11: no sys.monitoring; the interpreter's own probes, if it has them.
+_BEFORE_MONITORING = sys.version_info < (3, 12)
+
+
 class _State:
     enabled = False
     interval = DEFAULT_INTERVAL
@@ -47,17 +57,33 @@ class _State:
 
 def where():
     """The file that holds the python provider's probes: what a tracer
-    names as the module (usdt:WHERE:python:function__entry)."""
+    names as the module (usdt:WHERE:python:function__entry). On 3.11 built
+    --with-dtrace, the interpreter's own file."""
+    if _BEFORE_MONITORING and _native_entry():
+        return _native.interpreter_probes()[0]
     return os.path.realpath(_native.__file__)
+
+
+def _native_entry():
+    """Whether this 3.11 has a function__entry probe of its own."""
+    return "function__entry" in _native.interpreter_probes()[1]
+
+
+def _apply():
+    """What the watcher hands the raised semaphores to."""
+    if _BEFORE_MONITORING:
+        return _native.tracing_path
+    from . import _activate
+    return _activate.apply
 
 
 def unsupported():
     """Why enable() cannot work in this interpreter, or None."""
     if not PROBES:
         return "this pyprobe was built without probes (PYPROBE_PROBES=OFF or no systemtap-sdt-dev)"
-    if sys.version_info < (3, 12):
-        return (f"the python provider needs Python 3.12 or later (sys.monitoring); this is "
-                f"{sys.version_info.major}.{sys.version_info.minor}: use a --with-dtrace build")
+    if _BEFORE_MONITORING and not _native_entry():
+        return (f"the python provider needs Python 3.12 or later (sys.monitoring), or a --with-dtrace 3.11; "
+                f"this is {sys.version_info.major}.{sys.version_info.minor} without probes of its own")
     if "t" in sys.abiflags:  # a free-threaded build (no sysconfig: a costly import)
         return "free-threaded Python is not supported yet (the probes would need the GIL)"
     return None
@@ -75,8 +101,7 @@ def enable(interval=None):
         raise RuntimeError(f"pyprobe.enable(): {why}")
     if interval is None:
         interval = float(os.environ.get("PYPROBE_INTERVAL", DEFAULT_INTERVAL))
-    from . import _activate
-    _native.start(_activate.apply, interval)
+    _native.start(_apply(), interval)
     _State.enabled, _State.interval = True, interval
     if not _State.hooks:
         atexit.register(disable)
@@ -89,9 +114,8 @@ def disable():
     hook, once installed, stays, reading its semaphore)."""
     if not _State.enabled:
         return
-    from . import _activate
     _native.stop()
-    _activate.apply(0)
+    _apply()(0)
     _State.enabled = False
 
 
@@ -118,6 +142,5 @@ def _names(mask):
 def _after_fork_in_child():
     """The child has no watcher thread: it gets its own."""
     if _State.enabled:
-        from . import _activate
         _native.stop(False)  # the parent's thread is not the child's
-        _native.start(_activate.apply, _State.interval)
+        _native.start(_apply(), _State.interval)

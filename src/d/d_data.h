@@ -21,10 +21,13 @@
  *
  *   a control record    "\x1e" ID [" " INTEGER]... "\n"
  *       ID indexes the plan's actions; the integers are values the probe
- *       computed (normalize's factor, the CPU, ...). A control record is
- *       never printed. Actions that print aggregations are followed, in
- *       the event stream, by one bpftrace map or hist event per aggregation
- *       (the translation emits `print(@map)` right after the record).
+ *       computed (normalize's factor, the CPU, exit()'s status, ...). A
+ *       control record is never printed. Actions that print aggregations
+ *       are followed, in the event stream, by one bpftrace map or hist
+ *       event per bpftrace map that has entries (the translation emits
+ *       `print(@map)` right after the record; bpftrace prints nothing for
+ *       an empty map), then by the end record "\x1e\n" (no ID): the maps
+ *       not seen by then are empty. Other CPUs' events may come in between.
  *
  *   user output         text, with inline segments the renderer resolves
  *       "\x1f" OP [ARG] "\x1d" TEXT "\x1c"
@@ -39,6 +42,10 @@
 #define PYPROBE__D_SEGMENT_OPEN '\x1f'
 #define PYPROBE__D_SEGMENT_TEXT '\x1d'
 #define PYPROBE__D_SEGMENT_CLOSE '\x1c'
+#define PYPROBE__D_CLOSE_RECORD "\x1e\n"
+/* "every probe attached", first in BEGIN (bpftrace runs BEGIN after attaching;
+ * its attached_probes event comes before): the same as an ATTACHED action. */
+#define PYPROBE__D_READY_RECORD "\x1e" "ready\n"
 
 /* DTrace's aggregating functions. */
 enum pyprobe__d_aggfn {
@@ -97,7 +104,8 @@ struct pyprobe__d_aggregation {
  * merge exactly). */
 struct pyprobe__d_piece {
     const char *literal;        /* a constant string, or NULL: */
-    size_t part;                /* index into bpftrace's key tuple */
+    size_t part;                /* index into bpftrace's key tuple (an INT part in a
+                                   STRING column is its decimal text: lltostr) */
     char transform;             /* 0, or 'B' (basename), 'D' (dirname) */
 };
 
@@ -105,6 +113,8 @@ struct pyprobe__d_column {
     enum pyprobe__d_key_type type;
     const struct pyprobe__d_piece *pieces;
     size_t piece_count;
+    int size;                   /* INT: the D type's bytes (1, 2, 4, 8), which set the
+                                   default layout's width (dt_print_datum) */
 };
 
 struct pyprobe__d_plan_aggregation {
@@ -120,14 +130,18 @@ struct pyprobe__d_plan_aggregation {
 
 enum pyprobe__d_action_kind {
     PYPROBE__D_ACTION_PRINTA,    /* format (NULL: default layout), aggregations; map events follow */
-    PYPROBE__D_ACTION_EXIT,      /* the end: print each aggregation not printed yet; map events follow */
+    PYPROBE__D_ACTION_EXIT,      /* the end: print each aggregation not printed yet; map events follow;
+                                    the record's integer: exit()'s status (0 without exit) */
     PYPROBE__D_ACTION_TRUNC,     /* keep the top `n` (all gone when !has_n); one map event follows */
     PYPROBE__D_ACTION_CLEAR,     /* zero the values, keep the keys; one map event follows */
     PYPROBE__D_ACTION_NORMALIZE, /* factor in the record's first integer */
     PYPROBE__D_ACTION_DENORMALIZE,
-    PYPROBE__D_ACTION_PROBE      /* a probe fired and will print: for -F and the default
+    PYPROBE__D_ACTION_PROBE,     /* a probe fired and will print: for -F and the default
                                     (not quiet) CPU/ID/FUNCTION:NAME prefix; the record's
                                     integers: CPU */
+    PYPROBE__D_ACTION_ATTACHED   /* every probe is attached (the first record, from BEGIN,
+                                    which bpftrace runs after attaching; its "attached_probes"
+                                    event comes before): a held -c command may run now */
 };
 
 enum pyprobe__d_flow { PYPROBE__D_FLOW_NONE, PYPROBE__D_FLOW_ENTRY, PYPROBE__D_FLOW_RETURN };
@@ -142,6 +156,7 @@ struct pyprobe__d_action {
     /* PROBE: */
     unsigned probe_id;
     const char *probe_function, *probe_name; /* as -F and the default prefix show them */
+    const char *probe_provider; /* NULL, or "syscall": -F shows its flow as => and <= */
     enum pyprobe__d_flow flow;
     const char *script_line;    /* "FILE:LINE" of the D code, for messages */
 };

@@ -22,10 +22,18 @@ return or line probes of its own), traced by bpftrace.
   cli         run, attach and where with bad input: one line, exit 1
   attach      (3.14) `python -m pyprobe attach PID` on a process that never
               imported pyprobe; bpftrace then counts its calls exactly
-  older       the tests' own python (3.11, PYTHONPATH reaching the build's
-              package): run and attach refuse in one line, saying why
+  native      (3.11 built --with-dtrace, Debian's) the interpreter's own
+              function__entry fires while traced (gh-98894), counted exactly
+              by bpftrace attached to the interpreter, in three attach/detach
+              rounds, threads, a fork and beside cProfile and sys.settrace;
+              nothing left after; the package has no python provider of its
+              own, so none is doubled
+  older       a 3.11 without probes of its own: run and attach refuse in
+              one line, saying why
 
-Every step after install reads DIR/venv.
+Every step after install reads DIR/venv, or with --python uses that
+interpreter (the package on its PYTHONPATH): scenarios, counts, native and
+older run so on the 3.11s.
 """
 import argparse
 import json
@@ -33,6 +41,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 from common import Attached, check, fail, run, trace_command
 from test_cpython import bpftrace_script, normalize_trace_output  # tests/cpython: the 3.11 scenarios' own
@@ -76,6 +85,11 @@ class Stock:
                                 stderr=subprocess.PIPE, text=True, **kwargs)
 
 
+def stock_of(opts):
+    """The interpreter a step runs on: the venv's, or --python's."""
+    return Stock(opts.work, opts.python)
+
+
 def probe_script(module, *clauses):
     """A bpftrace program of `usdt:MODULE:python:PROBE /filter/ { action }`
     clauses, given as (probe, filter or None, action)."""
@@ -107,7 +121,7 @@ def step_install(opts):
         run([python, "-m", "venv", "--without-pip", venv])
     installed = run([opts.install, os.path.join(venv, "bin", "python"), "--build-dir",
                      os.path.join(opts.work, "build")], timeout=900).stdout.strip()
-    stock = Stock(opts.work)
+    stock = stock_of(opts)
     check(stock.module.startswith(installed), f"pyprobe.where() is {stock.module}, installed {installed}")
     check(stock.version == tuple(int(v) for v in opts.version.split(".")), f"{python} is {stock.version}")
     print(f"ok: pyprobe installed for {python} ({'.'.join(map(str, stock.version))}) in {installed}")
@@ -116,7 +130,7 @@ def step_install(opts):
 # ---- CPython's scenarios ----
 
 def step_scenarios(opts):
-    stock = Stock(opts.work)
+    stock = stock_of(opts)
     directory = os.path.join(stock.ask("import os, test; print(os.path.dirname(test.__file__))"), "dtracedata")
     for name in ("call_stack", "gc", "line"):
         script = bpftrace_script(name, stock.module, directory)
@@ -133,7 +147,7 @@ def step_scenarios(opts):
 # ---- a workload with known counts ----
 
 def step_counts(opts):
-    stock = Stock(opts.work)
+    stock = stock_of(opts)
     program = os.path.join(PROGRAMS, "workload.py")
     script = probe_script(stock.module, ("function__entry", None, "@entry[str(arg1)] = count();"),
                           ("function__return", None, "@return[str(arg1)] = count();"))
@@ -189,8 +203,31 @@ def tick_script(module):
                         ("function__return", 'str(arg1) == "tick"', "@returns = count();"))
 
 
+def check_fork(stock, target):
+    """A child forked by controlled.py gets its own watcher: it follows the
+    tracer attached to the child alone."""
+    target.proc.stdin.write("fork 500\n")
+    target.proc.stdin.flush()
+    child = int(target.proc.stdout.readline().split()[1])
+    with Attached(tick_script(stock.module), child) as tracer:
+        answer = target.proc.stdout.readline().strip()
+    check(answer == "child exit 0", f"forked child: {answer}")
+    check(tracer.maps.get("@ticks") == 500, f"forked child: fired 500, bpftrace saw {tracer.maps}")
+    print("ok: a forked child's own watcher follows its tracer (500 ticks)")
+
+
+def check_thread(stock, target):
+    """A thread started while traced fires every tick, while the main thread
+    is blocked in join (where no pending call runs)."""
+    with Attached(tick_script(stock.module), target.proc.pid) as tracer:
+        answer = target.ask("thread 700")
+    check(answer == "thread fired 700" and tracer.maps.get("@ticks") == 700,
+          f"a thread, the main thread in join: {answer}, bpftrace saw {tracer.maps}")
+    print("ok: a thread started while traced, the main thread in join (700 ticks)")
+
+
 def step_activation(opts):
-    stock = Stock(opts.work)
+    stock = stock_of(opts)
     target = Controlled(stock)
     nothing_registered(target.state(), "untraced")
     for round_ in range(1, 4):
@@ -216,20 +253,9 @@ def step_activation(opts):
     nothing_registered(target.state(), "after gc__start")
     print("ok: gc__start alone registers a gc callback and no sys.monitoring tool")
 
-    target.proc.stdin.write("fork 500\n")
-    target.proc.stdin.flush()
-    child = int(target.proc.stdout.readline().split()[1])
-    with Attached(tick_script(stock.module), child) as tracer:
-        answer = target.proc.stdout.readline().strip()
-    check(answer == "child exit 0", f"forked child: {answer}")
-    check(tracer.maps.get("@ticks") == 500, f"forked child: fired 500, bpftrace saw {tracer.maps}")
-    print("ok: a forked child's own watcher follows its tracer (500 ticks)")
+    check_fork(stock, target)
 
-    with Attached(tick_script(stock.module), target.proc.pid) as tracer:
-        answer = target.ask("thread 700")
-    check(answer == "thread fired 700" and tracer.maps.get("@ticks") == 700,
-          f"a thread, the main thread in join: {answer}, bpftrace saw {tracer.maps}")
-    print("ok: followed while the main thread is blocked in join (700 ticks from a thread)")
+    check_thread(stock, target)
 
     with Attached(tick_script(stock.module), target.proc.pid):
         target.ask("wait function__entry,function__return")
@@ -240,7 +266,7 @@ def step_activation(opts):
 # ---- coexistence ----
 
 def step_coexist(opts):
-    stock = Stock(opts.work)
+    stock = stock_of(opts)
     target = Controlled(stock)
     with Attached(tick_script(stock.module), target.proc.pid) as tracer:
         target.ask("wait function__entry,function__return")
@@ -292,7 +318,7 @@ def runs_as(python, user):
 
 
 def step_cli(opts):
-    stock = Stock(opts.work)
+    stock = stock_of(opts)
     check(run([stock.python, "-m", "pyprobe", "where"]).stdout.strip() == stock.module, "where")
     errors = [one_line_error(stock, ["run", "no_such_script.py"], "no such file"),
               one_line_error(stock, ["run", "-m", "no_such_module_of_pyprobe"], "no module named"),
@@ -320,20 +346,103 @@ def step_cli(opts):
         print(f"ok: a sub-interpreter is refused: {refused}")
 
 
+def own_probes(stock):
+    """The python probes the interpreter has of its own (pyprobe's view)."""
+    return stock.ask("import pyprobe._native as n; print(*n.interpreter_probes()[1])").split()
+
+
 def step_older(opts):
-    stock = Stock(opts.work, sys.executable)
-    check(stock.version < (3, 12), f"older: {sys.executable} is {stock.version}")
+    stock = stock_of(opts)
+    check(stock.version < (3, 12), f"older: {stock.python} is {stock.version}")
     version = ".".join(map(str, stock.version))
-    for err in (one_line_error(stock, ["run", os.path.join(PROGRAMS, "workload.py")], "needs Python 3.12"),
-                one_line_error(stock, ["attach", str(os.getpid())], f"needs Python 3.14 or later (sys.remote_exec, "
-                               f"PEP 768); this is {version}")):
+    errors = [one_line_error(stock, ["attach", str(os.getpid())], f"needs Python 3.14 or later (sys.remote_exec, "
+                             f"PEP 768); this is {version}")]
+    if "function__entry" in own_probes(stock):
+        print(f"note: {stock.python} has probes of its own (run works there: step native); no 3.11 without "
+              f"probes here to refuse run")
+    else:
+        errors.append(one_line_error(stock, ["run", os.path.join(PROGRAMS, "workload.py")],
+                                     f"needs Python 3.12 or later (sys.monitoring), or a --with-dtrace 3.11; "
+                                     f"this is {version} without probes of its own"))
+    for err in errors:
         print(f"ok: {err}")
+
+
+# ---- 3.11 built --with-dtrace: its own function__entry made to fire ----
+
+UNTRACED_311 = {"traced": [], "tracing_path": False, "thread_hook": False}
+FOLLOWING_311 = {"traced": ["function__entry"], "tracing_path": True, "thread_hook": True}
+
+
+def wait_state(target, wanted, what):
+    """Polls controlled.py's state until it is `wanted` (the watcher looks
+    every 10 ms); fails after 10 s."""
+    deadline = time.monotonic() + 10
+    while (state := target.state()) != wanted:
+        check(time.monotonic() < deadline, f"{what}: state {state}, wanted {wanted}")
+        time.sleep(0.01)
+
+
+def step_native(opts):
+    stock = stock_of(opts)
+    check(stock.version < (3, 12), f"native: {stock.python} is {stock.version}, not 3.11")
+    if "function__entry" not in own_probes(stock):
+        absent(f"{stock.python} has no function__entry of its own (not built --with-dtrace)")
+    interpreter = os.path.realpath(stock.python)
+    check(stock.module == interpreter, f"where() is {stock.module}, not the interpreter {interpreter}")
+    native = stock.ask("import pyprobe._native as n; print(n.__file__)")
+    notes = run(["readelf", "-n", native]).stdout
+    check("Provider: python" not in notes, f"{native} has python probes of its own: they could double the "
+          f"interpreter's")
+    print(f"ok: the probes are {interpreter}'s own; {os.path.basename(native)} has none")
+
+    target = Controlled(stock)
+    check(target.state() == UNTRACED_311, f"untraced: {target.state()}")
+    for round_ in range(1, 4):
+        n = 1000 * round_
+        with Attached(tick_script(stock.module), target.proc.pid) as tracer:
+            target.ask("wait function__entry")
+            check(target.state() == FOLLOWING_311, f"round {round_}, traced: {target.state()}")
+            check(target.ask(f"fire {n}") == f"fired {n}", "fire")
+        check(tracer.maps.get("@ticks") == n and tracer.maps.get("@returns") == n,
+              f"round {round_}: fired {n}, bpftrace saw {tracer.maps}")
+        target.ask("wait -")
+        check(target.state() == UNTRACED_311, f"after round {round_}: {target.state()}")
+        target.ask("fire 100")  # untraced in between
+    print("ok: 3 attach/detach rounds, the interpreter's own entries and returns counted exactly "
+          "(1000, 2000, 3000); no profile function or thread hook before or after")
+
+    returns = probe_script(stock.module, ("function__return", 'str(arg1) == "tick"', "@returns = count();"))
+    with Attached(returns, target.proc.pid) as tracer:
+        check(target.state() == UNTRACED_311, f"function__return alone: {target.state()}")
+        target.ask("fire 100")
+    check(tracer.maps.get("@returns") == 100, f"function__return alone: bpftrace saw {tracer.maps}")
+    print("ok: function__return alone: the interpreter fires it, pyprobe turns nothing on")
+
+    check_thread(stock, target)
+
+    check_fork(stock, target)
+
+    with Attached(tick_script(stock.module), target.proc.pid) as tracer:
+        target.ask("wait function__entry")
+        check(target.ask("cprofile 300") == "profiled 300", "cProfile lost calls while traced")
+        # cProfile's disable() took the thread off the tracing path; the
+        # watcher puts it back at its next look.
+        wait_state(target, FOLLOWING_311, "after cProfile")
+        check(target.ask("settrace 200") == "traced 200 200", "sys.settrace lost calls while traced")
+        target.ask("fire 100")
+    check(tracer.maps.get("@ticks") == 600 and tracer.maps.get("@returns") == 600,
+          f"with cProfile and settrace: bpftrace saw {tracer.maps}, fired 600")
+    target.ask("wait -")
+    check(target.state() == UNTRACED_311, f"after cProfile and settrace: {target.state()}")
+    target.finish()
+    print("ok: cProfile and sys.settrace count every call while bpftrace does too (600 ticks)")
 
 
 # ---- attach (3.14) ----
 
 def step_attach(opts):
-    stock = Stock(opts.work)
+    stock = stock_of(opts)
     check(stock.version >= (3, 14), f"attach needs 3.14, this is {stock.version}")
     with tempfile.TemporaryDirectory(prefix="pyprobe-attach-") as tmp:
         ready = os.path.join(tmp, "ready")
@@ -357,8 +466,9 @@ def step_attach(opts):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("step", choices=["install", "scenarios", "counts", "activation", "coexist", "cli",
-                                         "attach", "older"])
+                                         "attach", "native", "older"])
     parser.add_argument("--work", required=True)
+    parser.add_argument("--python", help="this interpreter, which finds the package on PYTHONPATH, not DIR/venv's")
     parser.add_argument("--version", help="install: 3.12, 3.13, 3.14")
     parser.add_argument("--stock", help="install: examples/cpython/stock")
     parser.add_argument("--install", help="install: python/install")

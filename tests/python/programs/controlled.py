@@ -6,6 +6,8 @@ line on stdout:
   wait PROBES     waits until pyprobe follows exactly    -> ok
                   PROBES (comma-separated, - for none)
   state           what is registered with the interpreter -> JSON
+                  (3.11: whether this thread is on the tracing
+                  path, and threading's hook for new threads)
   hold-tool ID    another tool takes sys.monitoring's ID -> held ID
   cprofile N      tick() N times under cProfile           -> profiled N
   settrace N      tick() N times under sys.settrace       -> traced N CALLS
@@ -27,6 +29,9 @@ import time
 import pyprobe
 
 WAIT_SECONDS = 30
+# What pyprobe follows while a tracer holds entry and return: on 3.11 the
+# interpreter's own function__entry alone (it fires the rest itself).
+FUNCTION_PROBES = ("function__entry", "function__return") if sys.version_info >= (3, 12) else ("function__entry",)
 
 
 def tick():
@@ -47,6 +52,9 @@ def wait_for(probes):
 
 
 def state():
+    if sys.version_info < (3, 12):  # no sys.monitoring: the interpreter's own probes
+        return {"traced": list(pyprobe.traced()), "tracing_path": pyprobe._native.following_entry(),
+                "thread_hook": threading.getprofile() is not None}
     monitoring = sys.monitoring
     tools = {tool: monitoring.get_tool(tool) for tool in range(6)}
     return {
@@ -86,7 +94,7 @@ def fork(n):
         status = 1
         try:
             print(f"child {os.getpid()}", flush=True)
-            wait_for(("function__entry", "function__return"))
+            wait_for(FUNCTION_PROBES)
             fire(n)
             status = 0
         finally:
@@ -99,7 +107,7 @@ def in_thread(n):
     done = []
 
     def work():
-        wait_for(("function__entry", "function__return"))
+        wait_for(FUNCTION_PROBES)
         fire(n)
         done.append(n)
 

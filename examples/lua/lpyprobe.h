@@ -154,6 +154,18 @@ PYPROBE_LUA_FUNC void pyprobe_lua_audit (const char *event, const char *arg);
 #define pyprobe_lua_check(L) \
   { if (PYPROBE_LUA_CODE_TRACED()) pyprobe_lua_sync(L); }
 
+/* lgc.c, freeobj: whether an object being freed was announced as an
+** instance; the sweeps: whether a collection is open, whose bytes they
+** report. (Tests of Lua's own bytes, not of semaphores: gone too when the
+** probes are compiled out.) */
+#ifdef PYPROBE__COMPILED_OUT
+#define pyprobe_lua_announced(o)  0
+#define pyprobe_lua_collecting(g)  0
+#else
+#define pyprobe_lua_announced(o)  l_unlikely(testbit((o)->marked, PYPROBE_LUA_INSTANCEBIT))
+#define pyprobe_lua_collecting(g)  l_unlikely((g)->pyprobe_gc)
+#endif
+
 /* lgc.c: a collection of a kind, and its end (incremental cycles end
 ** where they reach the pause, lgc.c's singlestep). */
 #define pyprobe_lua_gcbegin(L,kind) \

@@ -2,7 +2,7 @@
 """Lua 5.4 built with pyprobe's probes (examples/lua): built, listed,
 traced, and unchanged in what it does.
 
-    test_lua.py STEP --work DIR [options]
+    test_lua.py STEP --work DIR [--shared] [--pyprobe PYPROBE]
 
 STEP is one ctest test (label lua):
   build      examples/lua/build into DIR: the probes linked statically
@@ -28,13 +28,17 @@ import glob
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
 
 from common import bpftrace_usable, check, fail, run, trace_command
 from test_pint_bpftrace import Trace, expect_equal, script
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BUILD_SCRIPT = os.path.join(ROOT, "examples", "lua", "build")
+PROGRAMS = os.path.join(ROOT, "examples", "lua", "programs")
+PROVIDER_FILE = os.path.join(ROOT, "probes", "python.d")
 PROVIDER = "lua"
 HARNESS = "harness.lua"
 # What the harness does or Lua does at exit in a traced run, unlike a
@@ -59,15 +63,15 @@ def module_of(work, lua, shared):
     return os.path.realpath(found[0])
 
 
-def programs_of(opts):
+def lua_programs():
     """examples/lua/programs/*.lua that run(main): all but the harness and
     the modules they load."""
     found = []
-    for path in sorted(glob.glob(os.path.join(opts.programs, "*.lua"))):
+    for path in sorted(glob.glob(os.path.join(PROGRAMS, "*.lua"))):
         with open(path) as f:
             if re.search(r"^run\(main\)$", f.read(), re.M):
                 found.append(os.path.basename(path))
-    check(found, f"no program in {opts.programs}")
+    check(found, f"no program in {PROGRAMS}")
     return found
 
 
@@ -76,7 +80,7 @@ def programs_of(opts):
 def step_build(opts):
     kinds = ["shared"] if opts.shared else ["static", "plain"]
     for kind in kinds:
-        cmd = [opts.build_script, "--work", opts.work] + ([f"--{kind}"] if kind != "static" else [])
+        cmd = [BUILD_SCRIPT, "--work", opts.work] + ([f"--{kind}"] if kind != "static" else [])
         print("$ " + " ".join(cmd), flush=True)
         start = time.monotonic()
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=1800)
@@ -111,7 +115,7 @@ def step_probes(opts):
             probe = listed.setdefault(head.group(3), [])
         elif arg and probe is not None:
             probe.append(arg.group(1))
-    expected = signatures(opts.provider_file)
+    expected = signatures(PROVIDER_FILE)
     expect_equal("probes and argument types (pyprobe -l -v)", listed, expected)
     print(f"ok: pyprobe -l -v lists the {len(listed)} probes of provider {PROVIDER} with their argument types")
 
@@ -122,11 +126,11 @@ def scratch_env(scratch):
     return dict(os.environ, PYPROBE_LUA_SCRATCH=scratch)
 
 
-def control_run(lua, program, opts, scratch):
+def control_run(lua, program, scratch):
     """A control run: {("call"|"line", file, function, line): count}, and
     its exit status (a program may end with an error no one catches)."""
     env = dict(scratch_env(scratch), PYPROBE_LUA_CONTROL="1")
-    proc = run([lua, "-l", "harness", program], input="go\n", env=env, cwd=opts.programs, check_exit=False)
+    proc = run([lua, "-l", "harness", program], input="go\n", env=env, cwd=PROGRAMS, check_exit=False)
     counts = {}
     for line in proc.stdout.splitlines():
         fields = line.split("\t")
@@ -135,10 +139,10 @@ def control_run(lua, program, opts, scratch):
     return counts, proc.returncode
 
 
-def traced_run(lua, module, program, opts, scratch, exit_status):
+def traced_run(lua, module, program, scratch, exit_status):
     """A run under bpftrace, every probe counted: (Trace, the program's stdout)."""
     output, stdout = trace_command(script(module, PROVIDER), [lua, "-l", "harness", program],
-                                   env=scratch_env(scratch), cwd=opts.programs, go_line=True,
+                                   env=scratch_env(scratch), cwd=PROGRAMS, go_line=True,
                                    exit_status=exit_status)
     return Trace(output), stdout
 
@@ -212,10 +216,10 @@ def check_collections(trace, program, expected):
 def step_programs(opts):
     lua = lua_of(opts.work, "shared" if opts.shared else "static")
     module = module_of(opts.work, lua, opts.shared)
-    for program in programs_of(opts):
+    for program in lua_programs():
         with tempfile.TemporaryDirectory(prefix="pyprobe-lua-") as scratch:
-            control, status = control_run(lua, program, opts, scratch)
-            trace, stdout = traced_run(lua, module, program, opts, scratch, status)
+            control, status = control_run(lua, program, scratch)
+            trace, stdout = traced_run(lua, module, program, scratch, status)
         expected = expectations(stdout)
         calls, lines = check_calls_and_lines(trace, control, program, expected)
         check_made(trace, program, expected)
@@ -237,26 +241,26 @@ def as_lua(lua, *args):
     return ["bash", "-c", 'exec -a lua "$0" "$@"', lua, *args]
 
 
-def outcome(lua, program, opts, scratch):
+def outcome(lua, program, scratch):
     """(stdout, stderr, exit status) of a run."""
     proc = subprocess.run(as_lua(lua, "-l", "harness", program), input="go\n", capture_output=True,
-                          text=True, env=scratch_env(scratch), cwd=opts.programs, timeout=300)
+                          text=True, env=scratch_env(scratch), cwd=PROGRAMS, timeout=300)
     return proc.stdout, proc.stderr, proc.returncode
 
 
 def step_behaviour(opts):
     plain, hooked = lua_of(opts.work, "plain"), lua_of(opts.work, "static")
     bpftrace_usable()
-    for program in programs_of(opts):
+    for program in lua_programs():
         with tempfile.TemporaryDirectory(prefix="pyprobe-lua-") as scratch:
-            want = outcome(plain, program, opts, scratch)
-            untraced = outcome(hooked, program, opts, scratch)
+            want = outcome(plain, program, scratch)
+            untraced = outcome(hooked, program, scratch)
             check(untraced == want, f"{program}: the hooked lua, untraced, differs from the unpatched one:\n"
                                     f"  unpatched {want}\n  hooked    {untraced}")
             traced = "not traced (exits non-zero)"
             if want[2] == 0:
                 _, stdout = trace_command(script(hooked, PROVIDER), as_lua(hooked, "-l", "harness", program),
-                                          env=scratch_env(scratch), cwd=opts.programs, go_line=True)
+                                          env=scratch_env(scratch), cwd=PROGRAMS, go_line=True)
                 check(stdout == want[0], f"{program}: the hooked lua, traced, prints otherwise:\n"
                                          f"  unpatched {want[0]!r}\n  traced    {stdout!r}")
                 traced = "traced alike"
@@ -268,14 +272,11 @@ STEPS = {"build": step_build, "probes": step_probes, "programs": step_programs, 
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("step", choices=sorted(STEPS))
     parser.add_argument("--work", required=True, help="examples/lua/build's --work directory")
-    parser.add_argument("--build-script", help="examples/lua/build")
-    parser.add_argument("--pyprobe", help="the pyprobe command (pyprobe -l)")
-    parser.add_argument("--provider-file", help="probes/python.d")
-    parser.add_argument("--programs", help="examples/lua/programs")
     parser.add_argument("--shared", action="store_true", help="the lua linked with libpyprobe.so")
+    parser.add_argument("--pyprobe", help="the pyprobe command, for the probes step")
     opts = parser.parse_args()
     opts.work = os.path.abspath(opts.work)
     if opts.step == "programs":

@@ -28,7 +28,7 @@ def one_line(proc):
 
 
 def test_usage():
-    for args, words in ((["-s"], "option requires an argument"), (["-q"], "nothing to do"),
+    for args, words in ((["-s"], "option -s needs an argument"), (["-q"], "nothing to do"),
                         (["-n", "BEGIN {}", "-P", "python"], "-P, -m and -f filter"),
                         (["-n", "BEGIN {}", "-v"], "go with -l"), (["-l", "-s", "x.d"], "not with -s"),
                         (["-l", "-c", "true", "x.so"], "not with -l"), (["-n", "BEGIN {}", "-c", "a", "-c", "b"],

@@ -176,7 +176,7 @@ class Run:
 
     def late(self, command, flag):
         child = self._start(command, wait=False)
-        wait_for_cpu(child.pid, 0.05)  # well into the calls it makes before `flag`
+        wait_for_cpu(child.pid, 0.2)  # well into the calls it makes before `flag`
         return self._attach(child, command, flag)
 
     def _attach(self, child, command, release):

@@ -3,6 +3,7 @@
 # pyprobe::pyprobe_static and pyprobe_add_provider()).
 include(CMakePackageConfigHelpers)
 set(PYPROBE_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/pyprobe")
+set(PYPROBE_PROVIDER_TOOL_DIR "${CMAKE_INSTALL_LIBEXECDIR}/pyprobe")
 
 install(FILES include/pyprobe.h "${PYPROBE_GENERATED_INCLUDE}/pyprobe_config.h"
   DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
@@ -14,15 +15,24 @@ install(TARGETS pyprobe pyprobe_static EXPORT pyprobeTargets
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
 
 install(EXPORT pyprobeTargets NAMESPACE pyprobe:: DESTINATION "${PYPROBE_CMAKE_DIR}")
+# Where the Python package goes (relative: to the prefix), or "" without it:
+# pyprobe.pc's pythondir and the CMake package's pyprobe_PYTHON_DIR.
+set(PYPROBE_CONFIG_PYTHON_DIR "")
+if(TARGET pyprobe_python)
+  set(PYPROBE_CONFIG_PYTHON_DIR "${PYPROBE_PYTHON_INSTALL_DIR}")
+endif()
 configure_package_config_file(cmake/pyprobeConfig.cmake.in
   "${PROJECT_BINARY_DIR}/pyprobeConfig.cmake" INSTALL_DESTINATION "${PYPROBE_CMAKE_DIR}"
-  PATH_VARS CMAKE_INSTALL_INCLUDEDIR)
+  PATH_VARS CMAKE_INSTALL_INCLUDEDIR PYPROBE_PROVIDER_TOOL_DIR)
 # 0.x: a new minor version may change the API.
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/pyprobeConfigVersion.cmake"
   COMPATIBILITY SameMinorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/pyprobeConfig.cmake"
-  "${PROJECT_BINARY_DIR}/pyprobeConfigVersion.cmake" cmake/PyprobeProvider.cmake cmake/PyprobeSignatures.cmake
+  "${PROJECT_BINARY_DIR}/pyprobeConfigVersion.cmake" cmake/PyprobeProvider.cmake
   DESTINATION "${PYPROBE_CMAKE_DIR}")
+# pyprobe_add_provider()'s program (tools/pyprobe-provider), which no one
+# types: not on PATH.
+install(PROGRAMS "${PYPROBE_PROVIDER_TOOL}" DESTINATION "${PYPROBE_PROVIDER_TOOL_DIR}")
 
 # pyprobe.pc is written at install time so that it names the prefix really
 # installed to (cmake --install --prefix P); the CMake package is relocatable.
@@ -30,11 +40,12 @@ install(CODE "set(pyprobe_pc_in \"${CMAKE_CURRENT_LIST_DIR}/pyprobe.pc.in\")
   set(pyprobe_pc_version ${PROJECT_VERSION})
   set(pyprobe_pc_libdir \"${CMAKE_INSTALL_LIBDIR}\")
   set(pyprobe_pc_includedir \"${CMAKE_INSTALL_INCLUDEDIR}\")
+  set(pyprobe_pc_pythondir \"${PYPROBE_CONFIG_PYTHON_DIR}\")
   set(pyprobe_pc_anchor ${PYPROBE_SIGNATURE_ANCHOR})")
 install(CODE [[
   get_filename_component(pc_dir "${pyprobe_pc_libdir}/pkgconfig" ABSOLUTE BASE_DIR "${CMAKE_INSTALL_PREFIX}")
-  foreach(dir pyprobe_pc_libdir pyprobe_pc_includedir)
-    if(NOT IS_ABSOLUTE "${${dir}}")
+  foreach(dir pyprobe_pc_libdir pyprobe_pc_includedir pyprobe_pc_pythondir)
+    if(${dir} AND NOT IS_ABSOLUTE "${${dir}}")
       set(${dir} "\${prefix}/${${dir}}")
     endif()
   endforeach()
@@ -59,3 +70,8 @@ if(TARGET pyprobe_python)
     COMPONENT python FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
   install(FILES python/pyprobe-auto.pth DESTINATION "${PYPROBE_PYTHON_INSTALL_DIR}" COMPONENT python)
 endif()
+
+# The ready tracing scripts (bpftrace and D), for the installed command's
+# users; executable, as their #! lines ask.
+install(DIRECTORY examples/scripts/ DESTINATION "${CMAKE_INSTALL_DATADIR}/pyprobe/scripts" USE_SOURCE_PERMISSIONS
+  FILES_MATCHING PATTERN "*.bt" PATTERN "*.d" PATTERN "README.md")

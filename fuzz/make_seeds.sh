@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# fuzz/make_seeds.sh: (re)writes the fuzz target's seed corpus, fuzz/corpus.
+# fuzz/make_seeds.sh [PYPROBE-PROVIDER]: (re)writes fuzz_elf_notes's seed
+# corpus, fuzz/corpus. PYPROBE-PROVIDER is a built tools/pyprobe-provider
+# (default: build/tests-release's). fuzz_provider's seeds, fuzz/provider-corpus,
+# are written by hand.
 #
 # Small files, so that the fuzzer spends its time on the structure: two
 # linker-made ELF files with stapsdt notes, semaphores, .stapsdt.base,
 # symbols and a .note.pyprobe (a static program and a shared library, gcc),
 # and the hand-made ones of the lister's unit tests (32-bit, big-endian,
-# broken notes, a cut symbol table). Needs gcc, sys/sdt.h, cmake, python3.
+# broken notes, a cut symbol table). Needs gcc, sys/sdt.h, python3.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
+provider_tool=${1:-$root/build/tests-release/tools/pyprobe-provider/pyprobe-provider}
+[ -x "$provider_tool" ] || { echo "make_seeds.sh: no pyprobe-provider at $provider_tool (build first)" >&2; exit 1; }
 out="$here/corpus"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -28,7 +33,7 @@ void fire(int x, long y, const char *s)
 }
 void _start(void) { fire(1, 2, "x"); for (;;); }
 C
-cmake -DD_FILE="$tmp/seed.d" -DOUTPUT="$tmp/signatures.c" -P "$root/cmake/PyprobeSignatures.cmake"
+"$provider_tool" notes "$tmp/seed.d" "$tmp/signatures.c"
 mkdir -p "$out"
 rm -f "$out"/*
 flags=(-O1 -nostdlib -I"$root/include" -Wl,--build-id=none -Wl,--no-warn-rwx-segments)

@@ -55,29 +55,39 @@
 /* ---- the probes ---- */
 
 #define PYPROBE_FUNCTION_ENTRY(file, func, lineno) \
-    PYPROBE__FIRE(function_entry, (PYPROBE__STR(file), PYPROBE__STR(func), PYPROBE__INT(lineno)))
+    PYPROBE__FIRE(function_entry, (PYPROBE__STR(file, "argument file of PYPROBE_FUNCTION_ENTRY"), \
+                                   PYPROBE__STR(func, "argument func of PYPROBE_FUNCTION_ENTRY"), \
+                                   PYPROBE__INT(lineno, "argument line of PYPROBE_FUNCTION_ENTRY")))
 #define PYPROBE_FUNCTION_RETURN(file, func, lineno) \
-    PYPROBE__FIRE(function_return, (PYPROBE__STR(file), PYPROBE__STR(func), PYPROBE__INT(lineno)))
+    PYPROBE__FIRE(function_return, (PYPROBE__STR(file, "argument file of PYPROBE_FUNCTION_RETURN"), \
+                                    PYPROBE__STR(func, "argument func of PYPROBE_FUNCTION_RETURN"), \
+                                    PYPROBE__INT(lineno, "argument line of PYPROBE_FUNCTION_RETURN")))
 #define PYPROBE_LINE(file, func, lineno) \
-    PYPROBE__FIRE(line, (PYPROBE__STR(file), PYPROBE__STR(func), PYPROBE__INT(lineno)))
+    PYPROBE__FIRE(line, (PYPROBE__STR(file, "argument file of PYPROBE_LINE"), PYPROBE__STR(func, "argument func of PYPROBE_LINE"), \
+                         PYPROBE__INT(lineno, "argument line of PYPROBE_LINE")))
 #define PYPROBE_GC_START(generation) \
-    PYPROBE__FIRE(gc_start, (PYPROBE__INT(generation)))
+    PYPROBE__FIRE(gc_start, (PYPROBE__INT(generation, "argument generation of PYPROBE_GC_START")))
 #define PYPROBE_GC_DONE(collected) \
-    PYPROBE__FIRE(gc_done, (PYPROBE__LONG(collected)))
+    PYPROBE__FIRE(gc_done, (PYPROBE__LONG(collected, "argument collected of PYPROBE_GC_DONE")))
 #define PYPROBE_INSTANCE_NEW_START(cls, file) \
-    PYPROBE__FIRE(instance_new_start, (PYPROBE__STR(cls), PYPROBE__STR(file)))
+    PYPROBE__FIRE(instance_new_start, (PYPROBE__STR(cls, "argument cls of PYPROBE_INSTANCE_NEW_START"), \
+                                       PYPROBE__STR(file, "argument file of PYPROBE_INSTANCE_NEW_START")))
 #define PYPROBE_INSTANCE_NEW_DONE(cls, file) \
-    PYPROBE__FIRE(instance_new_done, (PYPROBE__STR(cls), PYPROBE__STR(file)))
+    PYPROBE__FIRE(instance_new_done, (PYPROBE__STR(cls, "argument cls of PYPROBE_INSTANCE_NEW_DONE"), \
+                                      PYPROBE__STR(file, "argument file of PYPROBE_INSTANCE_NEW_DONE")))
 #define PYPROBE_INSTANCE_DELETE_START(cls, file) \
-    PYPROBE__FIRE(instance_delete_start, (PYPROBE__STR(cls), PYPROBE__STR(file)))
+    PYPROBE__FIRE(instance_delete_start, (PYPROBE__STR(cls, "argument cls of PYPROBE_INSTANCE_DELETE_START"), \
+                                          PYPROBE__STR(file, "argument file of PYPROBE_INSTANCE_DELETE_START")))
 #define PYPROBE_INSTANCE_DELETE_DONE(cls, file) \
-    PYPROBE__FIRE(instance_delete_done, (PYPROBE__STR(cls), PYPROBE__STR(file)))
+    PYPROBE__FIRE(instance_delete_done, (PYPROBE__STR(cls, "argument cls of PYPROBE_INSTANCE_DELETE_DONE"), \
+                                         PYPROBE__STR(file, "argument file of PYPROBE_INSTANCE_DELETE_DONE")))
 #define PYPROBE_IMPORT_FIND_LOAD_START(module) \
-    PYPROBE__FIRE(import_find_load_start, (PYPROBE__STR(module)))
+    PYPROBE__FIRE(import_find_load_start, (PYPROBE__STR(module, "argument module of PYPROBE_IMPORT_FIND_LOAD_START")))
 #define PYPROBE_IMPORT_FIND_LOAD_DONE(module, found) \
-    PYPROBE__FIRE(import_find_load_done, (PYPROBE__STR(module), PYPROBE__INT(found)))
+    PYPROBE__FIRE(import_find_load_done, (PYPROBE__STR(module, "argument module of PYPROBE_IMPORT_FIND_LOAD_DONE"), \
+                                          PYPROBE__INT(found, "argument found of PYPROBE_IMPORT_FIND_LOAD_DONE")))
 #define PYPROBE_AUDIT(event, args) \
-    PYPROBE__FIRE(audit, (PYPROBE__STR(event), (args)))
+    PYPROBE__FIRE(audit, (PYPROBE__STR(event, "argument event of PYPROBE_AUDIT"), (args)))
 
 #define PYPROBE_FUNCTION_ENTRY_ENABLED()         PYPROBE__ENABLED(function_entry)
 #define PYPROBE_FUNCTION_RETURN_ENABLED()        PYPROBE__ENABLED(function_return)
@@ -123,7 +133,9 @@ PYPROBE__FIRE_FUNCTION pyprobe_fire_audit(const char *event, void *args);
 
 /* Argument checks: a diagnostic instead of a silent conversion. Strings
  * must be char pointers; integers must fit the probe's C type without
- * truncation (a long line number, an int file name are errors).
+ * truncation (a long line number, an int file name are errors). Each check
+ * is told which probe argument it checks (`what`), which C names first in
+ * its message.
  * N.B. void * passes as a string, so that NULL (((void *)0)) does; a NULL
  * string reaches tracers as "" (the fire functions see to it). */
 #ifdef __cplusplus
@@ -140,19 +152,31 @@ template <typename T> constexpr typename integer_arg<T, int>::type as_int(T v) {
 template <typename T> constexpr typename integer_arg<T, long>::type as_long(T v) { return v; }
 inline const char *as_str(const char *s) { return s; }
 } /* namespace pyprobe_detail */
-#define PYPROBE__INT(x) (pyprobe_detail::as_int(x))
-#define PYPROBE__LONG(x) (pyprobe_detail::as_long(x))
-#define PYPROBE__STR(x) (pyprobe_detail::as_str(x))
+#define PYPROBE__INT(x, what) (pyprobe_detail::as_int(x))
+#define PYPROBE__LONG(x, what) (pyprobe_detail::as_long(x))
+#define PYPROBE__STR(x, what) (pyprobe_detail::as_str(x))
 #else
-/* No default association: any other type is a compile error naming it. */
-#define PYPROBE__INT(x) __extension__ _Generic((x), \
-    _Bool: (x), char: (x), signed char: (x), unsigned char: (x), \
-    short: (x), unsigned short: (x), int: (x))
-#define PYPROBE__LONG(x) __extension__ _Generic((x), \
-    _Bool: (x), char: (x), signed char: (x), unsigned char: (x), \
-    short: (x), unsigned short: (x), int: (x), unsigned int: (x), long: (x))
-#define PYPROBE__STR(x) __extension__ _Generic((x), \
-    char *: (x), const char *: (x), void *: (x))
+/* Whether x has a type that the argument takes. */
+#define PYPROBE__IS_INT(x) __extension__ _Generic((x), \
+    _Bool: 1, char: 1, signed char: 1, unsigned char: 1, short: 1, unsigned short: 1, int: 1, default: 0)
+#define PYPROBE__IS_LONG(x) __extension__ _Generic((x), \
+    _Bool: 1, char: 1, signed char: 1, unsigned char: 1, short: 1, unsigned short: 1, int: 1, \
+    unsigned int: 1, long: 1, default: 0)
+#define PYPROBE__IS_STR(x) __extension__ _Generic((x), char *: 1, const char *: 1, void *: 1, default: 0)
+/* x as it is, after a static assertion that it is of a type the argument
+ * takes: a wrong type is a compile error whose first line names the probe
+ * and the type ("static assertion failed: "pyprobe: argument line of
+ * PYPROBE_LINE must be an int ..."), not _Generic's selector. The assertion
+ * sits in a type inside sizeof: no code, so the probe site compiles to
+ * exactly what the bare argument gives. */
+#define PYPROBE__ARG(ok, x, message) \
+    (__extension__(void)sizeof(struct { _Static_assert(ok, "pyprobe: " message); int pyprobe__unused; }), (x))
+#define PYPROBE__INT(x, what) \
+    PYPROBE__ARG(PYPROBE__IS_INT(x), x, what " must be an int (or a narrower integer type)")
+#define PYPROBE__LONG(x, what) \
+    PYPROBE__ARG(PYPROBE__IS_LONG(x), x, what " must be a long (or a narrower integer type)")
+#define PYPROBE__STR(x, what) \
+    PYPROBE__ARG(PYPROBE__IS_STR(x), x, what " must be a string (char * or const char *)")
 #endif
 
 /* The semaphores: systemtap's dtrace -G names them PROVIDER_PROBE_semaphore

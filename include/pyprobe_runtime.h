@@ -25,7 +25,9 @@
  *
  * Every function that can fail returns 0 or a negative errno, and never
  * prints; pyprobe_strerror() says what a code means here, and
- * pyprobe_provider_error() what went wrong in a provider's last failed call.
+ * pyprobe_provider_error() what went wrong in a provider's last failed call
+ * (pyprobe_provider_create_ex() why a provider could not be created, when
+ * there is no provider to ask). Messages show at most 64 bytes of a name.
  *   -EINVAL        a name that is not a C identifier (letters, digits, '_',
  *                  not starting with a digit: what perf and the kernel's
  *                  event names accept), an unknown argument type, a NULL
@@ -71,6 +73,10 @@ extern "C" {
 #define PYPROBE_PROVIDER_NAME_MAX 59
 #define PYPROBE_PROBE_NAME_MAX 63
 
+/* A buffer for pyprobe_provider_create_ex()'s message: none is longer,
+ * its NUL included. (pyprobe_provider_error()'s are cut at this size.) */
+#define PYPROBE_ERROR_MAX 512
+
 /* An argument's type, and how tracers see it (the note's size and sign). */
 enum pyprobe_arg_type {
     PYPROBE_ARG_INT8 = 1, /* -1@ */
@@ -92,6 +98,14 @@ typedef struct pyprobe_probe pyprobe_probe;
 
 /* A new, empty, unloaded provider called `name` (copied). */
 PYPROBE_API int pyprobe_provider_create(const char *name, pyprobe_provider **out);
+/* The same, and when it fails, why: the sentence pyprobe_provider_error()
+ * would give, in `message` (at most `size` bytes with the NUL; "" on
+ * success; NULL or 0: not wanted). Since libpyprobe.so.1.1 (PYPROBE_1.1).
+ *
+ *     char why[PYPROBE_ERROR_MAX];
+ *     if (pyprobe_provider_create_ex(name, &app, why, sizeof why) != 0)
+ *         fprintf(stderr, "myapp: %s\n", why);   e.g. provider name "1bad" starts with a digit ... */
+PYPROBE_API int pyprobe_provider_create_ex(const char *name, pyprobe_provider **out, char *message, size_t size);
 /* Unloads the provider if loaded and frees it with its probes. NULL is fine. */
 PYPROBE_API void pyprobe_provider_destroy(pyprobe_provider *provider);
 
@@ -138,7 +152,10 @@ PYPROBE_API size_t pyprobe_probe_arg_count(const pyprobe_probe *probe);
 PYPROBE_API enum pyprobe_arg_type pyprobe_probe_arg_type(const pyprobe_probe *probe, size_t index);
 
 /* What an error code of this API means, as a sentence; any other errno's
- * description otherwise. Never NULL; static storage. */
+ * description (strerror's) otherwise; `error` may be negative, as this API
+ * returns codes, or a plain errno. Never NULL. Static storage, except for a
+ * number no errno has ("Unknown error 12345"): that lives in the calling
+ * thread's buffer until its next call. */
 PYPROBE_API const char *pyprobe_strerror(int error);
 
 #ifdef __cplusplus

@@ -10,6 +10,7 @@
     sites    part 4, tests/sites/test_site_code.py's checks on both site kinds
     stock    part 5, the pyprobe package on stock CPython 3.12 to 3.14
     sidebyside  part 6, the ways to get function__entry on one table
+    lua      part 7, Lua 5.4 built with pyprobe (examples/lua)
 """
 import os
 

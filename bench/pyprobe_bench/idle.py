@@ -81,22 +81,33 @@ def pint(builds, opts, scratch, report, runs):
                 ("libpyprobe.a", [os.path.join(on, "pint_static")])]
     workloads = [(name, [pint_program(name, sizes[name], scratch)]) for name in PINT_WORKLOADS]
     results = measure(variants, workloads, runs, scratch)
+    emit_idle(report, f"pint (examples/interp, bench/programs/*.pint), the same compiler flags for the three "
+                      f"builds; instructions: callgrind, one run; time: median of {runs} runs",
+              "pint", results, workloads, PINT_WORKLOADS, [v for v, _ in variants], base,
+              [] if opts.quick else [v for v, _ in variants[1:]])
+
+
+def emit_idle(report, intro, subject, results, workloads, labels, variants, base, judged):
+    """An idle table: per workload (named by labels) and build (variants),
+    the instructions and time as ratios to base and where the extra
+    instructions are; then the verdict for each build in judged (none for
+    --quick's tiny workloads)."""
     rows = []
     for wname, _ in workloads:
         base_ir, base_t, base_costs = results[(wname, base)]
-        for vname, _ in variants:
+        for vname in variants:
             ir, t, costs = results[(wname, vname)]
             changes = largest_changes(base_costs, costs) if vname != base else "-"
-            rows.append([PINT_WORKLOADS[wname], vname, f"{ir:,}", ratio(ir, base_ir), changes,
+            rows.append([labels[wname], vname, f"{ir:,}", ratio(ir, base_ir), changes,
                          f"{t * 1000:.1f}", ratio(t, base_t)])
-    report.emit(f"pint (examples/interp, bench/programs/*.pint), the same compiler flags for the three builds; "
-                f"instructions: callgrind, one run; time: median of {runs} runs")
+    report.emit(intro)
     report.emit()
-    report.table(["workload", "pint build", "instructions", "ratio", "largest changes (instructions, per function)",
-                  "time ms", "ratio"], rows, ["l", "l", "r", "r", "l", "r", "r"])
-    if not opts.quick:  # --quick: too small to judge
-        for vname, _ in variants[1:]:
-            report.emit(f"- pint with {vname}: {idle_verdict(results, workloads, vname, base)}")
+    report.table(["workload", f"{subject} build", "instructions", "ratio",
+                  "largest changes (instructions, per function)", "time ms", "ratio"], rows,
+                 ["l", "l", "r", "r", "l", "r", "r"])
+    for vname in judged:
+        report.emit(f"- {subject} with {vname}: {idle_verdict(results, workloads, vname, base)}")
+    if judged:
         report.emit()
 
 

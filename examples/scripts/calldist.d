@@ -7,7 +7,8 @@
  * python*:::* matches the python provider of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
- * calldist.bt.
+ * calldist.bt. A return whose entry was not traced (its call began before
+ * tracing) is left out of the histograms and counted apart.
  */
 
 #pragma D option quiet
@@ -20,12 +21,24 @@ python*:::function-entry
 	self->start[self->depth] = timestamp;
 }
 
+/* 0 in a variable is a value never stored: an entry not traced. */
 python*:::function-return
-/self->start[self->depth]/
 {
-	@ns[copyinstr(arg0), copyinstr(arg1)] = quantize(timestamp - self->start[self->depth]);
+	this->start = self->start[self->depth];
 	self->start[self->depth] = 0;
-	self->depth--;
+	self->depth -= self->depth > 0 ? 1 : 0;
+}
+
+python*:::function-return
+/this->start/
+{
+	@ns[copyinstr(arg0), copyinstr(arg1)] = quantize(timestamp - this->start);
+}
+
+python*:::function-return
+/!this->start/
+{
+	@untraced[pid] = count();
 }
 
 /* CPython 3.11 fires function-entry only while line is enabled (gh-98894). */
@@ -35,4 +48,6 @@ dtrace:::END
 {
 	printf("\nElapsed time (ns) by file and function:\n");
 	printa("%s, %s%@d\n", @ns);
+	printf("\nReturns left out, their entry not traced (by pid, if any):\n");
+	printa("%8d %@14d\n", @untraced);
 }

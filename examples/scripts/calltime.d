@@ -7,7 +7,8 @@
  * python*:::* matches the python provider of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
- * calltime.bt.
+ * calltime.bt. A return whose entry was not traced (its call began before
+ * tracing) is left out of the times and counted apart.
  */
 
 #pragma D option quiet
@@ -21,19 +22,33 @@ python*:::function-entry
 	self->inner[self->depth] = 0;
 }
 
+/* 0 in a variable is a value never stored: an entry not traced. */
 python*:::function-return
-/self->start[self->depth]/
 {
-	this->all = timestamp - self->start[self->depth];
+	this->start = self->start[self->depth];
+	this->inner = self->inner[self->depth];
+	self->start[self->depth] = 0;
+	self->inner[self->depth] = 0;
+	self->depth -= self->depth > 0 ? 1 : 0;
+}
+
+python*:::function-return
+/this->start/
+{
+	this->all = timestamp - this->start;
 	this->file = copyinstr(arg0);
 	this->func = copyinstr(arg1);
 	@calls[this->file, this->func] = count();
 	@inclusive_ns[this->file, this->func] = sum(this->all);
-	@exclusive_ns[this->file, this->func] = sum(this->all - self->inner[self->depth]);
-	self->start[self->depth] = 0;
-	self->inner[self->depth] = 0;
-	self->depth--;
-	self->inner[self->depth] += this->all;	/* the caller's time in callees */
+	@exclusive_ns[this->file, this->func] = sum(this->all - this->inner);
+	/* the caller's time in callees */
+	self->inner[self->depth] += self->depth > 0 ? this->all : 0;
+}
+
+python*:::function-return
+/!this->start/
+{
+	@untraced[pid] = count();
 }
 
 /* CPython 3.11 fires function-entry only while line is enabled (gh-98894). */
@@ -47,4 +62,6 @@ dtrace:::END
 	printa("%-32s %-32s %@14d\n", @inclusive_ns);
 	printf("\nExclusive time (ns), the function's own code:\n");
 	printa("%-32s %-32s %@14d\n", @exclusive_ns);
+	printf("\nReturns left out, their entry not traced (by pid, if any):\n");
+	printa("%8d %@14d\n", @untraced);
 }

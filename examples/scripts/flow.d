@@ -9,7 +9,7 @@
  * python*:::* matches the python provider of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
- * flow.bt.
+ * flow.bt. The file shows as its base name, as in flow.bt.
  */
 
 #pragma D option quiet
@@ -26,7 +26,7 @@ python*:::function-entry
 	this->now = timestamp;
 	printf("%12d %10d  %*s-> %s %s:%d\n", this->now - t0,
 	    self->last ? this->now - self->last : 0, self->depth * 2, "",
-	    copyinstr(arg1), copyinstr(arg0), arg2);
+	    copyinstr(arg1), basename(copyinstr(arg0)), arg2);
 	self->depth++;
 	self->last = this->now;
 }
@@ -37,7 +37,7 @@ python*:::function-return
 	self->depth -= self->depth > 0 ? 1 : 0;
 	printf("%12d %10d  %*s<- %s %s:%d\n", this->now - t0,
 	    self->last ? this->now - self->last : 0, self->depth * 2, "",
-	    copyinstr(arg1), copyinstr(arg0), arg2);
+	    copyinstr(arg1), basename(copyinstr(arg0)), arg2);
 	self->last = this->now;
 }
 

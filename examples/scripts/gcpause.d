@@ -7,7 +7,8 @@
  * python*:::* matches the python provider of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
- * gcpause.bt.
+ * gcpause.bt. A gc-done whose gc-start was not traced (the collection began
+ * before tracing) is counted apart.
  */
 
 #pragma D option quiet
@@ -18,6 +19,13 @@ python*:::gc-start
 {
 	self->start = timestamp;
 	self->generation = arg0;
+}
+
+/* 0 in a variable is a value never stored: a start not traced. */
+python*:::gc-done
+/!self->start/
+{
+	@untraced[pid] = count();
 }
 
 python*:::gc-done
@@ -32,4 +40,6 @@ dtrace:::END
 {
 	printf("\nGC pauses (ns) by generation:\n");
 	printa("generation %d%@d\n", @pause_ns);
+	printf("\nCollections left out, their start not traced (by pid, if any):\n");
+	printa("%8d %@14d\n", @untraced);
 }

@@ -7,19 +7,47 @@
  * python*:::* matches the python provider of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
- * imports.bt.
+ * imports.bt. Starts are kept by nesting depth, as in imports.bt; an import
+ * whose start was not traced (it began before tracing) is counted apart.
  */
 
 #pragma D option quiet
 
 dtrace:::BEGIN { printf("%-10s %12s  %s\n", "RESULT", "TIME(ns)", "MODULE"); }
 
-python*:::import-find-load-start { self->start[copyinstr(arg0)] = timestamp; }
+/*
+ * Per thread, a stack of the start times of the imports in progress (an
+ * import nests the imports its module makes). 0 in a variable is a value
+ * never stored: a start not traced.
+ */
+python*:::import-find-load-start
+{
+	self->depth++;
+	self->start[self->depth] = timestamp;
+}
 
 python*:::import-find-load-done
-/self->start[copyinstr(arg0)]/
+{
+	this->start = self->start[self->depth];
+	self->start[self->depth] = 0;
+	self->depth -= self->depth > 0 ? 1 : 0;
+}
+
+python*:::import-find-load-done
+/this->start/
 {
 	printf("%-10s %12d  %s\n", arg1 ? "loaded" : "not found",
-	    timestamp - self->start[copyinstr(arg0)], copyinstr(arg0));
-	self->start[copyinstr(arg0)] = 0;
+	    timestamp - this->start, copyinstr(arg0));
+}
+
+python*:::import-find-load-done
+/!this->start/
+{
+	@untraced[pid] = count();
+}
+
+dtrace:::END
+{
+	printf("\nImports left out, their start not traced (by pid, if any):\n");
+	printa("%8d %@14d\n", @untraced);
 }

@@ -3,11 +3,23 @@
 
     test_scripts.py --script NAME --pint PINT --module LIBPYPROBE
                     --programs DIR --scripts DIR [--provider P]
+                    [--condition quiet|long-path|busy]
 
 runs examples/scripts/NAME.bt as a user would (`bpftrace NAME.bt MODULE -p
-PID`, or without -p for who.bt) on pint running a sample of
-examples/programs, and checks what it printed against what the sample does:
-names and counts exactly, times present and positive.
+PID`, or without -p for who.bt, with the BPFTRACE_STRLEN its first line
+sets) on pint running a sample of examples/programs, and checks what it
+printed against what the sample does: names and counts exactly, times
+present and positive, exclusive times within inclusive ones, no number at
+2^63 or above (a negative one wrapped) and no call left out.
+
+The condition: `quiet`, the samples where they are, by relative names;
+`late` (calltime, cputime, calldist), tests/late.pint, attached to while it
+is inside calls it began untraced, whose returns must be left out;
+`long-path`, copies of them in a directory whose path makes the longest
+file name as long as the scripts that pair two names keep whole (159 bytes;
+every file name over 150), run by absolute names, which the scripts must
+print whole; `busy`, while one CPU-bound loop per CPU (at least two) keeps
+every core busy, bounded in time and always killed.
 
 pint starts first and waits (PINT_WAIT_FOR_TRACER) until the script's
 probes are enabled and PYPROBE_READY_FILE exists; the test creates that
@@ -20,9 +32,12 @@ The other test_scripts_*.py use this file's helpers.
 """
 import argparse
 import collections
+import contextlib
+import glob
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,6 +45,12 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 from common import bpftrace_usable, check, fail, interrupt
+
+# The longest name the scripts that pair two names keep whole: their
+# BPFTRACE_STRLEN (160) less the terminating NUL. The long-path workload's
+# longest file name has exactly this length.
+PAIR_NAME_MAX = 159
+LONG_PATH_MIN = 151  # every file name of the long-path workload is longer than 150
 from test_pint_bpftrace import fib_calls
 
 
@@ -43,6 +64,23 @@ def script_text(path, provider):
 
 def probes_of(text, provider="python"):
     return sorted(set(re.findall(rf"usdt:\$1:{provider}:(\w+)", text)))
+
+
+def strlen_of(text):
+    """The BPFTRACE_STRLEN a script's first line sets (`#!/usr/bin/env -S
+    BPFTRACE_STRLEN=N bpftrace`), or None for a script that reads no
+    strings."""
+    m = re.fullmatch(r"#!/usr/bin/env -S BPFTRACE_STRLEN=(\d+) bpftrace", text.splitlines()[0])
+    return int(m.group(1)) if m else None
+
+
+def tracer_env(text):
+    """The environment to run a script in, as its first line would."""
+    env = dict(os.environ)
+    env.pop("BPFTRACE_STRLEN", None)
+    if strlen_of(text):
+        env["BPFTRACE_STRLEN"] = str(strlen_of(text))
+    return env
 
 
 def wait_for_begin(out, bpftrace, timeout=60):
@@ -72,9 +110,28 @@ def finish(proc, what, timeout):
     return out
 
 
+def wait_for_cpu(pid, seconds, timeout=60):
+    """Waits until process pid has run `seconds` of CPU time, user and
+    system (/proc/PID/stat, in clock ticks); fails if it ends first."""
+    tick = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            fail(f"process {pid} ended before it ran {seconds} s of CPU")
+        if (int(fields[11]) + int(fields[12])) / tick >= seconds:  # utime, stime
+            return
+        time.sleep(0.01)
+    fail(f"process {pid} did not run {seconds} s of CPU in {timeout} s")
+
+
 class Run:
     """Runs one script. `run.pid(command)` attaches to one command with -p
     and returns (what bpftrace printed, [the command's stdout]);
+    `run.late(command, flag)` does the same, but attaches once the command
+    has been running a while, then creates the file `flag` for it;
     `run.system_wide(commands)` traces without -p while the commands run,
     ends bpftrace with Ctrl-C (SIGINT) and returns (what bpftrace printed,
     [each command's stdout], [their pids])."""
@@ -86,14 +143,17 @@ class Run:
         self.script = os.path.join(self.tmp.name, os.path.basename(script))
         text = script_text(script, provider)
         self.nprobes = len(probes_of(text, provider))
+        self.tracer_env = tracer_env(text)
         with open(self.script, "w") as f:
             f.write(text)
         self.out = os.path.join(self.tmp.name, "out")
         self.ready = os.path.join(self.tmp.name, "ready")
 
-    def _start(self, command):
+    def _start(self, command, wait=True):
         env = dict(os.environ, PINT_WAIT_FOR_TRACER=str(self.nprobes), PINT_WAIT_SECONDS="60",
                    PYPROBE_READY_FILE=self.ready, **self.env)
+        if not wait:
+            env.pop("PINT_WAIT_FOR_TRACER")
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env=env, cwd=self.cwd)
 
@@ -102,21 +162,30 @@ class Run:
         # event, but not a -o file (BEGIN's line would stay in a buffer).
         with open(self.out, "w") as out:
             return subprocess.Popen([self.bpftrace, "-q", self.script, self.module] + extra,
-                                    stdout=out, stderr=subprocess.PIPE, text=True)
+                                    stdout=out, stderr=subprocess.PIPE, text=True, env=self.tracer_env)
 
     def _output(self):
         with open(self.out) as f:
             text = f.read()
         check(not re.search(r"^Lost \d+ events", text, re.M), f"bpftrace lost events:\n{text}")
+        numbers_in_range(text)
         return text
 
     def pid(self, command):
-        child = self._start(command)
+        return self._attach(self._start(command), command, self.ready)
+
+    def late(self, command, flag):
+        child = self._start(command, wait=False)
+        wait_for_cpu(child.pid, 0.2)  # well into the calls it makes before `flag`
+        return self._attach(child, command, flag)
+
+    def _attach(self, child, command, release):
+        """Attaches to child, then creates the file `release` for it."""
         try:
             tracer = self._bpftrace(["-p", str(child.pid)])
             try:
                 wait_for_begin(self.out, tracer)
-                open(self.ready, "w").close()
+                open(release, "w").close()
                 stdout = finish(child, " ".join(command), self.timeout)
                 finish(tracer, "bpftrace", self.timeout)
             finally:
@@ -148,6 +217,16 @@ class Run:
 
 
 # ---- reading what bpftrace printed ----
+
+# A number on its own (not a part of a name): counts, times, line numbers.
+NUMBER_RE = re.compile(r"(?<![\w/.-])-?\d+(?![\w/.])")
+
+
+def numbers_in_range(text):
+    """Every number the script printed is in [0, 2^63): a time below 0, or
+    one that wrapped around 2^64, is a bug whichever way it is printed."""
+    bad = [n for n in NUMBER_RE.findall(text) if not 0 <= int(n) < 2 ** 63]
+    check(not bad, f"numbers out of [0, 2^63): {bad[:5]}\n{text}")
 
 MAP_RE = re.compile(r"@(\w+)(?:\[(.*)\])?: (-?\d+)$")
 HIST_HEAD_RE = re.compile(r"@(\w+)(?:\[(.*)\])?: $")
@@ -229,8 +308,9 @@ def prime_trials(n):
 PARTICLES, KEEP_EVERY, PRIMES_BELOW, FIB_N, ROOMS = 3000, 10, 200, 12, 8
 
 
-def tour_calls():
-    """{(file, function): calls} of tour.pint."""
+def tour_calls(w):
+    """{(file, function): calls} of tour.pint, files named as in workload w."""
+    TOUR, GEOMETRY = w.name("tour.pint"), w.name("geometry.pint")
     return {(TOUR, "<module>"): 1, (GEOMETRY, "<module>"): 1,
             (TOUR, "fib"): fib_calls(FIB_N)[0],
             (TOUR, "count_primes"): 1, (TOUR, "is_prime"): PRIMES_BELOW,
@@ -259,10 +339,10 @@ class Source:
         return found[nth]
 
 
-def tour_hot_lines(programs):
+def tour_hot_lines(w):
     """{(file, line, function): times run} for every line of tour.pint run
     at least 200 times."""
-    src = Source(os.path.join(programs, TOUR))
+    src = Source(os.path.join(w.dir, TOUR))
     at = src.at
     particles, kept = PARTICLES, PARTICLES // KEEP_EVERY
     trials = [prime_trials(n) for n in range(PRIMES_BELOW)]
@@ -303,7 +383,7 @@ def tour_hot_lines(programs):
         ("total_energy", at("p = p.next")): kept,
     }
     check(trials[2][1] and trials[3][1], "is_prime: 2 and 3 end their loop at once")
-    return {(TOUR, str(line), func): n for (func, line), n in lines.items() if n >= 200}
+    return {(w.name(TOUR), str(line), func): n for (func, line), n in lines.items() if n >= 200}
 
 
 def fib_sample_calls():
@@ -312,11 +392,76 @@ def fib_sample_calls():
     return calls + 10 + 1  # factorial(10) and <module>
 
 
+# ---- where the samples run ----
+
+class Workload:
+    """Where pint runs the samples (`dir`), and the names the probes give
+    their files (`name(file)`): in the samples' own directory by relative
+    names, or with long_path in a copy of them whose directory makes the
+    longest sample's name PAIR_NAME_MAX bytes long, by absolute names."""
+
+    def __init__(self, programs, long_path=False):
+        self.dir, self.prefix, self.tmp = programs, "", None
+        if not long_path:
+            return
+        samples = glob.glob(os.path.join(programs, "*.pint"))
+        longest = max(len(os.path.basename(f)) for f in samples)
+        shortest = min(len(os.path.basename(f)) for f in samples)
+        self.tmp = tempfile.TemporaryDirectory(prefix="pyprobe-long-")
+        self.dir = long_directory(self.tmp.name, PAIR_NAME_MAX - 1 - longest)
+        for f in samples:
+            shutil.copy(f, self.dir)
+        self.prefix = self.dir + "/"
+        self.lengths = (len(self.prefix) + shortest, len(self.prefix) + longest)
+        check(self.lengths[0] >= LONG_PATH_MIN, f"long path too short: {self.prefix}")
+
+    def name(self, file):
+        return self.prefix + file
+
+
+def long_directory(base, length):
+    """Makes and returns a directory below base whose path is `length`
+    bytes long, in components of at most 100 bytes."""
+    path, rest = base, length - len(base)
+    check(rest >= 2, f"{base} is too long to make a path of {length} bytes below it")
+    while rest > 0:
+        step = min(101, rest)
+        step -= 1 if rest - step == 1 else 0  # leave no "/" alone at the end
+        path += "/" + "d" * (step - 1)
+        rest -= step
+    os.makedirs(path)
+    return path
+
+
+@contextlib.contextmanager
+def busy_cpus(seconds=240):
+    """Keeps every CPU busy while the with block runs: one CPU-bound shell
+    loop per CPU (at least two), each ended by `timeout` after `seconds`
+    at the latest, and killed when the block ends."""
+    loops = [subprocess.Popen(["timeout", str(seconds), "sh", "-c", "while :; do :; done"],
+                              start_new_session=True)
+             for _ in range(max(2, os.cpu_count() or 2))]
+    try:
+        yield len(loops)
+    finally:
+        for loop in loops:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(loop.pid, signal.SIGKILL)
+            loop.wait()
+
+
 # ---- the checks, one per script ----
 
 def sample(opts, name, program):
+    w = opts.workload
     return Run(os.path.join(opts.scripts, name + ".bt"), opts.module, opts.provider,
-               cwd=opts.programs).pid([opts.pint, program])
+               cwd=w.dir).pid([opts.pint, w.name(program)])
+
+
+def expect_none_left_out(maps):
+    """The sample's every call was traced from its start: the script left
+    no return (or collection, or import) out."""
+    check(not maps.get("untraced"), f"left out, their start not traced: {maps.get('untraced')}")
 
 
 def expect_tour_output(stdout):
@@ -326,13 +471,14 @@ def expect_tour_output(stdout):
 def check_calls(opts):
     out, (stdout,) = sample(opts, "calls", TOUR)
     expect_tour_output(stdout)
-    expect_equal("calls", parse_maps(out)["calls"], tour_calls())
-    return f"{len(tour_calls())} functions, {sum(tour_calls().values())} calls"
+    calls = tour_calls(opts.workload)
+    expect_equal("calls", parse_maps(out)["calls"], calls)
+    return f"{len(calls)} functions, {sum(calls.values())} calls"
 
 
 def check_top10(opts):
     out, _ = sample(opts, "top10", TOUR)
-    ranked = sorted(tour_calls().items(), key=lambda kv: -kv[1])
+    ranked = sorted(tour_calls(opts.workload).items(), key=lambda kv: -kv[1])
     check(ranked[9][1] > ranked[10][1], "tour.pint: a tie at the 10th place")
     expect_equal("top 10", parse_maps(out)["calls"], dict(ranked[:10]))
     return f"top 10 of {len(ranked)}: {ranked[0][0][1]} {ranked[0][1]} ... {ranked[9][0][1]} {ranked[9][1]}"
@@ -367,7 +513,7 @@ def check_flow(opts):
     check(deltas[1:] == [b - a for a, b in zip(times, times[1:])],
           f"flow: a delta is not the time since the previous event: {times} {deltas}")
 
-    src = Source(os.path.join(opts.programs, GEOMETRY))
+    src = Source(os.path.join(opts.workload.dir, GEOMETRY))
     square, init, area = (f"{GEOMETRY}:{src.at(text)}" for text in
                           ("func square(n)", "func init(width, height)", "func area()"))
     module, geometry = "imports.pint:1", f"{GEOMETRY}:1"
@@ -387,16 +533,18 @@ def check_calltime(opts, name="calltime"):
     out, (stdout,) = sample(opts, name, TOUR)
     expect_tour_output(stdout)
     maps = parse_maps(out)
-    expect_equal("calls", maps["calls"], tour_calls())
+    calls = tour_calls(opts.workload)
+    expect_equal("calls", maps["calls"], calls)
+    expect_none_left_out(maps)
     inclusive, exclusive = maps["inclusive_ns"], maps["exclusive_ns"]
-    check(set(inclusive) == set(tour_calls()) == set(exclusive), "times: not every function")
+    check(set(inclusive) == set(calls) == set(exclusive), "times: not every function")
     positive("inclusive", inclusive)
     positive("exclusive", exclusive)
     bigger = {k: (exclusive[k], inclusive[k]) for k in inclusive if exclusive[k] > inclusive[k]}
     check(not bigger, f"exclusive > inclusive: {bigger}")
     # Each function's time is its own or one of its callees': the exclusive
     # times add up to the whole program's inclusive time, to the nanosecond.
-    root = inclusive[(TOUR, "<module>")]
+    root = inclusive[(opts.workload.name(TOUR), "<module>")]
     check(sum(exclusive.values()) == root,
           f"exclusive times sum to {sum(exclusive.values())}, the program took {root}")
     return f"{len(inclusive)} functions, {root} ns in all"
@@ -411,7 +559,8 @@ def check_calldist(opts):
     expect_tour_output(stdout)
     hists = parse_hists(out)["ns"]
     totals = {k: histogram_total(f"{k}", buckets) for k, buckets in hists.items()}
-    expect_equal("calls in the histograms", totals, tour_calls())
+    expect_equal("calls in the histograms", totals, tour_calls(opts.workload))
+    expect_none_left_out(parse_maps(out))
     return f"{len(totals)} histograms, {sum(totals.values())} calls"
 
 
@@ -422,9 +571,10 @@ def check_who(opts):
     with tempfile.TemporaryDirectory(prefix="pyprobe-who-") as lib_dir:
         module = os.path.join(lib_dir, "libpyprobe.so.1")
         shutil.copy(os.path.realpath(opts.module), module)
-        run = Run(os.path.join(opts.scripts, "who.bt"), module, opts.provider, cwd=opts.programs,
+        w = opts.workload
+        run = Run(os.path.join(opts.scripts, "who.bt"), module, opts.provider, cwd=w.dir,
                   env={"LD_LIBRARY_PATH": lib_dir})
-        out, _, pids = run.system_wide([[opts.pint, "fib.pint"], [opts.pint, "classes.pint"]])
+        out, _, pids = run.system_wide([[opts.pint, w.name("fib.pint")], [opts.pint, w.name("classes.pint")]])
     seen = {k: v for k, v in parse_maps(out)["calls"].items() if k[0] in map(str, pids)}
     uid = str(os.getuid())
     expect_equal("calls by process", seen, {(str(pids[0]), uid, "pint"): fib_sample_calls(),
@@ -455,6 +605,7 @@ def check_gcpause(opts):
     returned, _ = garbage_truth(stdout)
     hists = parse_hists(out)["pause_ns"]
     totals = {k: histogram_total(f"generation {k}", b) for k, b in hists.items()}
+    expect_none_left_out(parse_maps(out))
     # The young collections: as many as gc.bt counts on the same program.
     reference, _ = sample(opts, "gc", "garbage.pint")
     young = parse_maps(reference)["collections"].get(("0",), 0)
@@ -467,11 +618,12 @@ def check_instances(opts):
     expect_tour_output(stdout)
     maps = parse_maps(out)
     kept = PARTICLES // KEEP_EVERY
-    expect_equal("created", maps["created"], {("Particle", TOUR): PARTICLES, ("Swarm", TOUR): 1,
-                                              ("Rect", GEOMETRY): ROOMS})
-    expect_equal("deleted", maps["deleted"], {("Particle", TOUR): PARTICLES - kept,
-                                              ("Rect", GEOMETRY): ROOMS})
-    expect_equal("live", maps["live"], {("Particle", TOUR): kept, ("Swarm", TOUR): 1, ("Rect", GEOMETRY): 0})
+    tour, geometry = opts.workload.name(TOUR), opts.workload.name(GEOMETRY)
+    expect_equal("created", maps["created"], {("Particle", tour): PARTICLES, ("Swarm", tour): 1,
+                                              ("Rect", geometry): ROOMS})
+    expect_equal("deleted", maps["deleted"], {("Particle", tour): PARTICLES - kept,
+                                              ("Rect", geometry): ROOMS})
+    expect_equal("live", maps["live"], {("Particle", tour): kept, ("Swarm", tour): 1, ("Rect", geometry): 0})
     return f"live: {kept} Particle, 1 Swarm, 0 Rect"
 
 
@@ -479,7 +631,7 @@ def check_lines(opts):
     out, (stdout,) = sample(opts, "lines", TOUR)
     expect_tour_output(stdout)
     seen = parse_maps(out)["lines"]
-    hot = tour_hot_lines(opts.programs)
+    hot = tour_hot_lines(opts.workload)
     check(len(seen) == 20, f"{len(seen)} lines printed, not 20")
     expect_equal("hottest lines", seen, {k: hot.get(k) for k in seen})
     cut = min(seen.values())
@@ -491,7 +643,9 @@ def check_lines(opts):
 
 def check_imports(opts):
     out, _ = sample(opts, "imports", "imports.pint")
-    lines = [line.split() for line in out.splitlines() if line.strip()]
+    live, _, end = out.partition("\n\n")  # what it printed as it went, and its END
+    expect_none_left_out(parse_maps(end))
+    lines = [line.split() for line in live.splitlines() if line.strip()]
     check(lines[0] == ["RESULT", "TIME(ns)", "MODULE"], f"imports: header {lines[0]}")
     rows = [(" ".join(f[:-2]), f[-1]) for f in lines[1:]]
     times = [int(f[-2]) for f in lines[1:]]
@@ -505,6 +659,35 @@ def check_audit(opts):
     expect_equal("audit events", parse_maps(out)["events"], {("open",): 2, ("import",): 2})
     return "open 2, import 2"
 
+
+def check_late(opts):
+    """The script attaches while late.pint is inside three calls (its
+    module, outer and wait): it must leave their returns out, count them
+    for the pid, and time the calls it saw whole."""
+    with tempfile.TemporaryDirectory(prefix="pyprobe-late-") as tmp:
+        shutil.copy(os.path.join(HERE, "late.pint"), tmp)
+        run = Run(os.path.join(opts.scripts, opts.script + ".bt"), opts.module, opts.provider, cwd=tmp)
+        out, (stdout,) = run.late([opts.pint, "late.pint"], os.path.join(tmp, "go.pint"))
+    check(stdout.split() == ["9"], f"late.pint printed {stdout!r}")
+    maps = parse_maps(out)
+    seen = {("late.pint", "after"): 3, ("go.pint", "<module>"): 1}
+    if opts.script == "calldist":
+        hists = parse_hists(out)["ns"]
+        expect_equal("calls in the histograms", {k: histogram_total(f"{k}", b) for k, b in hists.items()}, seen)
+    else:
+        expect_equal("calls", maps["calls"], seen)
+        inclusive, exclusive = maps["inclusive_ns"], maps["exclusive_ns"]
+        positive("inclusive", inclusive)
+        positive("exclusive", exclusive)
+        check(all(exclusive[k] <= inclusive[k] for k in seen), f"exclusive > inclusive: {exclusive} {inclusive}")
+    untraced = maps.get("untraced", {})
+    check(list(untraced.values()) == [3] and len(untraced) == 1,
+          f"returns left out: {untraced}, expected 3 for one pid")
+    return "3 returns of calls begun before tracing left out and counted, the calls after timed"
+
+
+# Only where a script times calls from their entry.
+LATE_CHECKS = {"calltime": check_late, "cputime": check_late, "calldist": check_late}
 
 CHECKS = {"calls": check_calls, "top10": check_top10, "entry_return": check_entry_return,
           "flow": check_flow, "calltime": check_calltime, "cputime": check_cputime,
@@ -521,10 +704,19 @@ def main():
     parser.add_argument("--provider", default="python")
     parser.add_argument("--programs", required=True, help="the samples' directory")
     parser.add_argument("--scripts", required=True, help="examples/scripts")
+    parser.add_argument("--condition", choices=("quiet", "long-path", "busy", "late"), default="quiet")
     opts = parser.parse_args()
+    if opts.condition == "late" and opts.script not in LATE_CHECKS:
+        parser.error(f"--condition late: only for {', '.join(sorted(LATE_CHECKS))}")
 
     bpftrace_usable()  # or skip, before starting anything
-    print(f"ok: {opts.script}.bt: {CHECKS[opts.script](opts)}")
+    opts.workload = Workload(opts.programs, long_path=opts.condition == "long-path")
+    with busy_cpus() if opts.condition == "busy" else contextlib.nullcontext():
+        result = (LATE_CHECKS if opts.condition == "late" else CHECKS)[opts.script](opts)
+    where = {"quiet": "", "busy": ", every CPU busy", "late": ", attached late",
+             "long-path": ", files named by paths of %d to %d bytes" % getattr(opts.workload, "lengths", (0, 0))}
+    where = where[opts.condition]
+    print(f"ok: {opts.script}.bt{where}: {result}")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 from common import bpftrace_usable, check, fail, run
-from test_scripts import Run, expect_equal, histogram_total, parse_hists, parse_maps, positive
+from test_scripts import (Run, expect_equal, histogram_total, numbers_in_range, parse_hists, parse_maps,
+                          positive, tracer_env)
 
 PROGRAM = """\
 import gc
@@ -67,15 +68,18 @@ def trace(opts, name, tmp):
         command = [opts.python, "-m", "pyprobe", "run", opts.launch, program]
         return (run.system_wide([command]) if name == "who" else run.pid(command))[0], program
     out = os.path.join(tmp, name + ".out")
+    script = os.path.join(opts.scripts, name + ".bt")
+    with open(script) as f:
+        env = tracer_env(f.read())
     # The program prints nothing: with -c it shares bpftrace's stdout.
     with open(out, "w") as f:
-        proc = subprocess.run([opts.bpftrace, "-q", os.path.join(opts.scripts, name + ".bt"), opts.python,
-                               "-c", f"{opts.python} {program}"],
-                              stdout=f, stderr=subprocess.PIPE, text=True, timeout=120)
+        proc = subprocess.run([opts.bpftrace, "-q", script, opts.python, "-c", f"{opts.python} {program}"],
+                              stdout=f, stderr=subprocess.PIPE, text=True, timeout=120, env=env)
     with open(out) as f:
         text = f.read()
     if proc.returncode != 0:
         fail(f"{name}.bt exit {proc.returncode}\n{proc.stderr}\n{text}")
+    numbers_in_range(text)
     return text, program
 
 
@@ -151,7 +155,7 @@ def check_flow(opts, tmp):
     for line in out.splitlines()[1:]:
         m = re.fullmatch(r"\s*(\d+)\s+(\d+)  ( *)(->|<-) (\S+) (.+):(\d+)", line)
         check(m or not line.strip(), f"flow: unexpected line {line!r}")
-        if m and m.group(6) == program and m.group(5) in CALLS:
+        if m and m.group(6) == os.path.basename(program) and m.group(5) in CALLS:
             rows.append((int(m.group(1)), len(m.group(3)) // 2, m.group(4), m.group(5)))
     rows.sort()
     expected = []
@@ -184,7 +188,8 @@ def check_gcpause(opts, tmp):
 
 def check_imports(opts, tmp):
     out, _ = trace(opts, "imports", tmp)
-    rows = [line.split() for line in out.splitlines()[1:] if line.strip()]
+    live = out.partition("\n\n")[0]  # what it printed as it went, before its END
+    rows = [line.split() for line in live.splitlines()[1:] if line.strip()]
     found = {r[-1]: (" ".join(r[:-2]), int(r[-2])) for r in rows}
     check(found.get("pyprobe_no_such_module", ("",))[0] == "not found", f"imports: {rows}")
     check(found.get("json", ("",))[0] == "loaded", f"imports: {rows}")

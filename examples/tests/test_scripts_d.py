@@ -7,13 +7,17 @@ No DTrace runs here, so this checks what can be checked without one, for
 every NAME.bt and NAME.d (each must have its twin):
 
 - both start with their interpreter line and a header comment that names
-  the file and says how to run it;
+  the file and says how to run it; a .bt that reads strings (str()) sets
+  the BPFTRACE_STRLEN it needs in its first line (`#!/usr/bin/env -S
+  BPFTRACE_STRLEN=N bpftrace`) and says why in its header, one that reads
+  none sets none and says so;
 - every probe is one of probes/python.d, with D's `-` for `__`
   (`python*:::function-entry`), bpftrace's module a positional parameter
   (`usdt:$1:python:function__entry`), never a path;
 - both use the same probes, and each probe's arguments the same way: a
-  string argument read as a string (copyinstr(argN) / str(argN)), a number
-  as a number, never an argument the probe does not have.
+  string argument read as a string (copyinstr(argN) / str(argN), or in a
+  .bt from an offset or byte by byte), a number as a number, never an
+  argument the probe does not have.
 """
 import argparse
 import os
@@ -71,9 +75,12 @@ def clauses(text, where):
 
 def argument_uses(code, string_reader):
     """{(index, 's' or 'n')}: arguments read as strings by string_reader
-    (copyinstr or str), and used in any other way (as numbers)."""
-    uses = {(int(n), "s") for n in re.findall(rf"\b{string_reader}\(\s*arg(\d+)\s*\)", code)}
-    rest = re.sub(rf"\b{string_reader}\(\s*arg\d+\s*\)", "", code)
+    (copyinstr or str: `str(arg0)`, or from an offset, `str(arg0 + $i)`) or
+    byte by byte (`*(uint8 *)(arg0 + $i)`), and used in any other way (as
+    numbers)."""
+    as_string = rf"\b{string_reader}\(\s*arg(\d+)\s*[)+]|\*\(uint8 \*\)\(arg(\d+)\s*[)+]"
+    uses = {(int(a or b), "s") for a, b in re.findall(as_string, code)}
+    rest = re.sub(as_string, "", code)
     return uses | {(int(n), "n") for n in re.findall(r"\barg(\d+)\b", rest)}
 
 
@@ -85,11 +92,21 @@ def probe_uses(path, signatures):
     name = os.path.basename(path)
     bt = name.endswith(".bt")
     first = text.splitlines()[0]
-    check(first == ("#!/usr/bin/env bpftrace" if bt else "#!/usr/sbin/dtrace -Zs") or
-          (not bt and first.startswith("#!/usr/sbin/dtrace -Z")), f"{name}: first line {first!r}")
     header = text[:text.find("\n\n", text.find("\n") + 1)] if "\n\n" in text else text
     check(f"{name}:" in header and "usage:" in header,
           f"{name}: no header comment naming it with a usage line")
+    if bt:
+        strlen = re.fullmatch(r"#!/usr/bin/env -S BPFTRACE_STRLEN=(\d+) bpftrace", first)
+        reads_strings = re.search(r"\bstr\(", strip_comments(text))
+        check(first == "#!/usr/bin/env bpftrace" or strlen, f"{name}: first line {first!r}")
+        check(bool(strlen) == bool(reads_strings),
+              f"{name}: " + ("reads strings but sets no BPFTRACE_STRLEN in its first line" if reads_strings
+                             else "sets a BPFTRACE_STRLEN but reads no strings"))
+        comment = header.partition("\n")[2]
+        check(f"BPFTRACE_STRLEN={strlen.group(1)} " in comment if strlen else "Reads no strings" in comment,
+              f"{name}: the header does not say which BPFTRACE_STRLEN it needs, and why")
+    else:
+        check(first.startswith("#!/usr/sbin/dtrace -Z"), f"{name}: first line {first!r}")
     check(os.access(path, os.X_OK), f"{name}: not executable")
     uses = {}
     for probes, code in clauses(text, name):

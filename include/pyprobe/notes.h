@@ -33,7 +33,7 @@
 #define PYPROBE_SIGNATURE_TYPE 1
 
 /* One .note.pyprobe in assembler, for code that emits the notes at build
- * time (cmake/PyprobeSignatures.cmake generates these):
+ * time (tools/pyprobe-provider generates these for pyprobe_add_provider()):
  *
  *     __asm__(PYPROBE_SIGNATURE_NOTE_BEGIN
  *             PYPROBE_SIGNATURE_NOTE_STRING("\"python\"")

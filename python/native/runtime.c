@@ -26,6 +26,7 @@
 
 #include "pyprobe.h"
 #include "pyprobe_runtime.h"
+#include "rt_internal.h" /* pyprobe__rt_quote: names in messages as the library shows them */
 #include "rt_types.h"
 
 /* One of the module's types, pyprobe.NAME, with `object` as its instances'
@@ -93,37 +94,47 @@ static int type_code(PyObject *given, Py_ssize_t index, enum pyprobe_arg_type *o
 
 /* ---- errors ---- */
 
-/* Raises the exception that fits a runtime error code; returns NULL. */
-static PyObject *raise_runtime_error(int rc, const pyprobe_provider *provider)
+/* Raises the exception that fits a runtime error code, with `message`
+ * (pyprobe_strerror's sentence when empty); returns NULL. Messages are
+ * ASCII, but a path in one may not be UTF-8: it is escaped, never an error
+ * of its own. */
+static PyObject *raise_error(int rc, const char *message)
 {
-    const char *detail = provider ? pyprobe_provider_error(provider) : "";
-    const char *message = detail && *detail ? detail : pyprobe_strerror(rc);
+    PyObject *text, *args, *type = PyExc_OSError;
 
+    if (rc == -ENOMEM)
+        return PyErr_NoMemory();
+    if (!*message)
+        message = pyprobe_strerror(rc);
+    if (!(text = PyUnicode_DecodeUTF8(message, (Py_ssize_t)strlen(message), "backslashreplace")))
+        return NULL;
     switch (rc) {
     case -EINVAL:
     case -ENAMETOOLONG:
     case -E2BIG:
     case -EEXIST:
-        PyErr_SetString(PyExc_ValueError, message);
+        type = PyExc_ValueError;
         break;
     case -EBUSY:
     case -EALREADY:
     case -ENODEV:
-        PyErr_SetString(PyExc_RuntimeError, message);
+        type = PyExc_RuntimeError;
         break;
-    case -ENOMEM:
-        PyErr_NoMemory();
-        break;
-    default: {
-        PyObject *args = Py_BuildValue("(is)", -rc, message);
-
-        if (args) {
-            PyErr_SetObject(PyExc_OSError, args);
-            Py_DECREF(args);
-        }
     }
+    if (type != PyExc_OSError) {
+        PyErr_SetObject(type, text);
+        Py_DECREF(text);
+    } else if ((args = Py_BuildValue("(iN)", -rc, text))) {
+        PyErr_SetObject(type, args);
+        Py_DECREF(args);
     }
     return NULL;
+}
+
+/* The same for a failed call on a provider, with what it said. */
+static PyObject *raise_runtime_error(int rc, const pyprobe_provider *provider)
+{
+    return raise_error(rc, pyprobe_provider_error(provider));
 }
 
 /* ---- Provider ---- */
@@ -146,6 +157,7 @@ static int Provider_init(PyObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"name", NULL};
     ProviderObject *p = (ProviderObject *)self;
+    char message[PYPROBE_ERROR_MAX];
     const char *name;
     int rc;
 
@@ -155,12 +167,9 @@ static int Provider_init(PyObject *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_RuntimeError, "Provider.__init__() called twice");
         return -1;
     }
-    rc = pyprobe_provider_create(name, &p->provider);
+    rc = pyprobe_provider_create_ex(name, &p->provider, message, sizeof message);
     if (rc != 0) {
-        if (rc == -EINVAL || rc == -ENAMETOOLONG)
-            PyErr_Format(PyExc_ValueError, "provider name %R: %s", PyTuple_GET_ITEM(args, 0), pyprobe_strerror(rc));
-        else
-            raise_runtime_error(rc, NULL);
+        raise_error(rc, message);
         return -1;
     }
     return 0;
@@ -200,9 +209,12 @@ static PyObject *Provider_add_probe(PyObject *self, PyObject *args)
                             Py_TYPE(PyTuple_GET_ITEM(args, 0))->tp_name);
     if (!(name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(args, 0))))
         return NULL;
-    if (count > PYPROBE_MAX_PROBE_ARGS)
-        return PyErr_Format(PyExc_ValueError, "add_probe(): probe %s has %zd arguments, at most %d", name, count,
-                            PYPROBE_MAX_PROBE_ARGS);
+    if (count > PYPROBE_MAX_PROBE_ARGS) {
+        char shown[PYPROBE__QUOTED_MAX];
+
+        return PyErr_Format(PyExc_ValueError, "add_probe(): probe %s has %zd arguments, at most %d",
+                            pyprobe__rt_quote(name, shown), count, PYPROBE_MAX_PROBE_ARGS);
+    }
     for (Py_ssize_t i = 0; i < count; i++)
         if (type_code(PyTuple_GET_ITEM(args, i + 1), i, &types[i]) != 0)
             return NULL;

@@ -43,7 +43,7 @@ struct pyprobe_provider {
     pyprobe_probe **probes; /* each allocated on its own: the pointers handed out stay valid */
     size_t probe_count, probe_capacity;
     struct pyprobe__rt_object object;
-    char error[256];
+    char error[PYPROBE_ERROR_MAX];
 };
 
 /* The zero an unloaded probe's semaphore points at. */
@@ -54,9 +54,23 @@ extern const volatile uint16_t pyprobe__rt_unloaded_semaphore;
 int pyprobe__rt_fail(pyprobe_provider *provider, int error, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The same for a message that has no provider to live in: it goes to
+ * `message` (`size` bytes; NULL or 0 drops it). */
+int pyprobe__rt_fail_into(char *message, size_t size, int error, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* How messages show a name that came from the caller: quoted, its first
+ * PYPROBE__NAME_SHOWN bytes and then "..." when it is longer, and every
+ * byte that is not printable ASCII as \xNN, so that any name, a megabyte
+ * or a line break, makes one short line. Returns `out`. */
+#define PYPROBE__NAME_SHOWN 64
+#define PYPROBE__QUOTED_MAX (PYPROBE__NAME_SHOWN * 4 + sizeof "\"\"...")
+const char *pyprobe__rt_quote(const char *name, char out[PYPROBE__QUOTED_MAX]);
+
 /* 0 when `name` is a C identifier of 1 to `max` characters; -EINVAL or
- * -ENAMETOOLONG otherwise, with `what` ("provider", "probe") in the message. */
-int pyprobe__rt_check_name(pyprobe_provider *provider, const char *what, const char *name, size_t max);
+ * -ENAMETOOLONG otherwise, with why in `message` (`size` bytes) and `what`
+ * ("provider", "probe") in it. */
+int pyprobe__rt_check_name(char *message, size_t size, const char *what, const char *name, size_t max);
 
 /* rt_load.c */
 int pyprobe__rt_load(pyprobe_provider *provider);

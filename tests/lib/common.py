@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 SKIP_EXIT = 77
@@ -78,7 +79,8 @@ def run_bpftrace(script, command=None, pid=None, timeout=120):
         return _bpftrace_on_pid(script, pid, tmp, timeout)[1]
 
 
-def trace_command(script, command, env=None, cwd=None, timeout=120, json_maps=False):
+def trace_command(script, command, env=None, cwd=None, timeout=120, json_maps=False, go_line=False,
+                  exit_status=0):
     """Starts command, attaches the bpftrace program by pid and returns
     (what bpftrace printed, what the command printed on stdout); with
     json_maps, bpftrace prints JSON and the first item is its maps
@@ -89,15 +91,24 @@ def trace_command(script, command, env=None, cwd=None, timeout=120, json_maps=Fa
     semaphore when a probe is opened, a moment before bpftrace's program is
     attached to it, so the command gets PYPROBE_READY_FILE, a file the
     script's BEGIN creates once every probe is attached; it must wait for it
-    (as fire_all and pint do) and exit 0."""
+    (as fire_all and pint do) and exit with exit_status. With go_line, the command reads a
+    line from its stdin instead, which it gets once that file exists: for a
+    program that cannot watch for a file without firing probes (a Lua
+    script's every call does)."""
     with tempfile.TemporaryDirectory(prefix="pyprobe-bt-") as tmp:
         ready = os.path.join(tmp, "ready")
         env = dict(env if env is not None else os.environ, PYPROBE_READY_FILE=ready)
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True, env=env, cwd=cwd)
+        child = subprocess.Popen(command, stdin=subprocess.PIPE if go_line else None, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+        sender = threading.Thread(target=_send_go_line, args=(child, ready, timeout), daemon=True)
+        if go_line:
+            sender.start()
         try:
             script = f'BEGIN {{ system("touch {ready}"); }}\n{script}'
             failure, text = _bpftrace_on_pid(script, child.pid, tmp, timeout, json_maps)
+            if go_line:
+                sender.join(timeout)
+                child.stdin = None  # the sender closed it
             child_out, child_err = child.communicate(timeout=timeout)
         finally:
             if child.poll() is None:
@@ -105,9 +116,22 @@ def trace_command(script, command, env=None, cwd=None, timeout=120, json_maps=Fa
                 child.wait()
     if failure:
         fail(failure)
-    if child.returncode != 0:
+    if child.returncode != exit_status:
         fail(f"{' '.join(command)} exit {child.returncode} under bpftrace: {child_err}")
     return (bpftrace_maps(text) if json_maps else text), child_out
+
+
+def _send_go_line(child, ready, timeout):
+    """trace_command's go_line: a line on the child's stdin once the ready
+    file exists (then end of file)."""
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(ready) and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        child.stdin.write("go\n")
+        child.stdin.close()
+    except BrokenPipeError:
+        pass  # it ended: trace_command reports it
 
 
 def _bpftrace_on_pid(script, pid, tmp, timeout, json_maps=False):

@@ -66,8 +66,11 @@ SAMPLE_ROWS = [("python", "hook_call", "function-entry"), ("python", "hook_other
 
 
 def table_rows(stdout):
+    """The rows of a listing; none, without a header, when nothing could be read."""
     lines = stdout.splitlines()
-    check(lines and lines[0] == HEADER, f"no dtrace header: {stdout!r}")
+    if not lines:
+        return []
+    check(lines[0] == HEADER, f"no dtrace header: {stdout!r}")
     for line in lines[1:]:
         check(ROW.match(line) or line.startswith("\t") or line == "", f"garbage row: {line!r}")
     return [line for line in lines[1:] if ROW.match(line)]
@@ -231,7 +234,7 @@ def test_unreadable_files():
     for path, words in cases:
         proc = run("-l", path)
         expect_problem(proc, path, words)
-        check(proc.stdout == HEADER + "\n", f"{path}: printed rows: {proc.stdout!r}")
+        check(proc.stdout == "", f"{path}: printed when nothing could be read: {proc.stdout!r}")
         # The other files are still listed, and the exit status is 0.
         proc = run("-l", path, good)
         check(proc.returncode == 0 and len(table_rows(proc.stdout)) == 4, f"{path} then good: {proc.stdout}")
@@ -299,6 +302,16 @@ def test_no_probes():
     check(proc.returncode == 0 and proc.stderr == f"pyprobe: {path}: no stapsdt probes\n", f"-v: {proc.stderr!r}")
     proc = run("-lv", "-n", "nothing", write("sample.so", sample().build()))
     check(proc.returncode == 0 and proc.stderr.endswith(": no probe matches\n"), f"-v filter: {proc.stderr!r}")
+    # A filter on a file without probes: the file has none, whatever the filter.
+    proc = run("-lv", "-n", "nothing", path)
+    check(proc.returncode == 0 and proc.stderr == f"pyprobe: {path}: no stapsdt probes\n", f"-v, filter, no probes: {proc.stderr!r}")
+
+
+def test_no_header_when_nothing_read():
+    missing = os.path.join(TMP, "missing.so")
+    proc = run("-l", missing)
+    check(proc.returncode == 1 and proc.stdout == "" and proc.stderr.startswith(f"pyprobe: {missing}: "),
+          f"only target unreadable: {proc}")
 
 
 def check_sane(proc, what):
@@ -337,6 +350,12 @@ def test_usage():
                         (["-l", "--bogus"], "unrecognized option")):
         proc = run(*args)
         check(proc.returncode == 2 and words in proc.stderr and "Usage:" in proc.stderr, f"{args}: {proc}")
+    # Messages name the program pyprobe, not the path it was run by.
+    for args, first in ((["-l", "--bogus"], "pyprobe: unrecognized option --bogus"),
+                        (["-l", "-p"], "pyprobe: option -p needs an argument"),
+                        (["-lK"], "pyprobe: unrecognized option -K")):
+        proc = run(*args)
+        check(proc.returncode == 2 and proc.stderr.splitlines()[0] == first, f"{args}: {proc.stderr!r}")
 
 
 def main():
@@ -345,7 +364,8 @@ def main():
     parser.add_argument("--pyprobe", required=True)
     PYPROBE = parser.parse_args().pyprobe
     tests = [test_layout, test_filters, test_json_and_base_rule, test_classes_and_byte_orders, test_verbose,
-             test_strange_strings, test_unreadable_files, test_lying_notes, test_no_probes, test_damage, test_usage]
+             test_strange_strings, test_unreadable_files, test_lying_notes, test_no_probes, test_no_header_when_nothing_read,
+             test_damage, test_usage]
     with tempfile.TemporaryDirectory(prefix="pyprobe-lister-") as TMP:
         for test in tests:
             test()

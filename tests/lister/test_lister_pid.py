@@ -112,7 +112,8 @@ def test_errors():
           f"no such process: {proc.returncode} {proc.stderr!r}")
     with Target("path", "/nonexistent/x.so", [shutil.which("sh"), "-c", "echo ready; exec cat"]) as pid:
         proc = run([OPTS.pyprobe, "-lv", "-p", str(pid), "-P", "none"], check_exit=False)
-        check(proc.returncode == 0 and proc.stderr == f"pyprobe: pid {pid}: no probe matches\n",
+        # sh maps no object with probes: it has none, whatever the filter
+        check(proc.returncode == 0 and proc.stderr == f"pyprobe: pid {pid}: no stapsdt probes\n",
               f"no probes: {proc.returncode} {proc.stderr!r}")
     print("ok: errors")
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The argument types pyprobe records for `pyprobe -l -v`: the library and
 a statically linked program carry every probe's C types as the provider
-file declares them, also once stripped; and the generator (PyprobeSignatures.cmake)
+file declares them, also once stripped; and the generator (pyprobe-provider notes)
 reads a .d file with parameter names, comments and two providers the way
 dtrace would print its types.
 """
@@ -79,7 +79,7 @@ def test_generator(opts, tmp):
     with open(d_file, "w") as f:
         f.write(CRAFTED_D)
     generated = os.path.join(tmp, "signatures.c")
-    run([opts.cmake, f"-DD_FILE={d_file}", f"-DOUTPUT={generated}", "-P", opts.signatures_script])
+    run([opts.provider_tool, "notes", d_file, generated])
     source = os.path.join(tmp, "fire.c")
     with open(source, "w") as f:
         f.write(CRAFTED_C)
@@ -87,7 +87,7 @@ def test_generator(opts, tmp):
     run([opts.cc, "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", "-I", opts.include, "-o", library,
          source, generated])
     check_file(opts.pyprobe, library, CRAFTED_TYPES)
-    print(f"ok: PyprobeSignatures.cmake: {len(CRAFTED_TYPES)} probes of two providers, names and comments dropped")
+    print(f"ok: pyprobe-provider notes: {len(CRAFTED_TYPES)} probes of two providers, names and comments dropped")
 
 
 def main():
@@ -96,8 +96,7 @@ def main():
     parser.add_argument("--library", required=True)
     parser.add_argument("--static-program", required=True)
     parser.add_argument("--provider-file", required=True)
-    parser.add_argument("--signatures-script", required=True)
-    parser.add_argument("--cmake", required=True)
+    parser.add_argument("--provider-tool", required=True, help="tools/pyprobe-provider")
     parser.add_argument("--cc", required=True)
     parser.add_argument("--include", required=True, help="pyprobe's include/ (<pyprobe/notes.h>)")
     parser.add_argument("--strip", default=shutil.which("strip") or "strip")

@@ -12,6 +12,8 @@ import errno
 import gc
 import os
 import re
+import subprocess
+import sys
 import threading
 import types
 
@@ -88,7 +90,8 @@ def constants_have_their_values():
     check(repr(pyprobe.UINT16) == "pyprobe.UINT16", f"repr(UINT16) is {pyprobe.UINT16!r}")
     check(pyprobe.STRING.name == "STRING", f"STRING.name is {pyprobe.STRING.name!r}")
     check(isinstance(pyprobe.POINTER, pyprobe.ArgType), f"POINTER is a {type(pyprobe.POINTER)}, not an ArgType")
-    check(re.search(r"^\d+\.\d+\.\d+$", pyprobe.__version__), f"__version__ is {pyprobe.__version__!r}")
+    expected = os.environ.get("PYPROBE_EXPECTED_VERSION")  # CMake's project version
+    check(pyprobe.__version__ == expected, f"__version__ is {pyprobe.__version__!r}, the project's {expected!r}")
     print("ok: constants, argument types and version")
 
 
@@ -101,27 +104,86 @@ def int_and_str_mean_int64_and_string():
     print("ok: int and str mean INT64 and STRING")
 
 
+# A bad name, and the start of what the error says (after "provider name"
+# or "probe name"); names are shown quoted, their first 64 bytes, then "...".
+BAD_NAMES = {
+    "1abc": '"1abc" starts with a digit: names are C identifiers',
+    "a-b": "\"a-b\": character 2 ('-') is not a letter, digit or '_'",
+    "a b": "\"a b\": character 2 (' ')",
+    "a:b": "\"a:b\": character 2 (':')",
+    "caf\u00e9": "\"caf\\xc3\\xa9\": byte 4 (0xc3) is not an ASCII letter",
+    "tab\t": "\"tab\\x09\": byte 4 (0x09)",
+    "x" * 1_000_000: '"' + "x" * 64 + '"... has 1000000 characters: at most',
+}
+
+
+def says(prefix, why):
+    return "^" + re.escape(f"{prefix} {why}")
+
+
 def invalid_provider_names_are_refused():
-    for name in ("", "1abc", "a-b", "a b", "a:b", "caf\u00e9", "x" * 60):
-        raises(ValueError, "provider name", pyprobe.Provider, name)
+    for name, why in BAD_NAMES.items():
+        error = raises(ValueError, says("provider name", why), pyprobe.Provider, name)
+        check(len(str(error)) < 200, f"a {len(name)}-character name gives a {len(str(error))}-character message")
+    raises(ValueError, "^empty provider name$", pyprobe.Provider, "")
+    raises(ValueError, says("provider name", '"' + "x" * 60 + '" has 60 characters: at most 59'), pyprobe.Provider,
+           "x" * 60)
+    raises(ValueError, "embedded null character", pyprobe.Provider, "a\0b")
     raises(TypeError, None, pyprobe.Provider, 3)
     pyprobe.Provider("x" * 59)
-    print("ok: invalid provider names are refused")
+    print("ok: invalid provider names are refused, each with its cause")
+
+
+def a_keyword_name_is_read_from_the_keywords():
+    """Provider(name=...) takes the name from the keywords, never from past
+    the end of the empty argument tuple. CPython's () is a static
+    singleton that AddressSanitizer cannot guard, so a child calls tp_init
+    with an empty tuple of its own on the heap, with PYTHONMALLOC=malloc:
+    under ASan (the sanitize suite) a read past it is a heap-buffer-overflow."""
+    raises(ValueError, says("provider name", BAD_NAMES["1abc"]), pyprobe.Provider, name="1abc")
+    check(pyprobe.Provider(name="kw").name == "kw", "Provider(name='kw') has another name")
+    child = r"""
+import ctypes, pyprobe
+api = ctypes.pythonapi
+api.PyType_GetSlot.restype, api.PyType_GetSlot.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_int]
+api._PyObject_GC_NewVar.restype = ctypes.py_object
+api._PyObject_GC_NewVar.argtypes = [ctypes.py_object, ctypes.c_ssize_t]
+Py_tp_init = 60
+init = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.py_object, ctypes.py_object, ctypes.py_object)(
+    api.PyType_GetSlot(pyprobe.Provider, Py_tp_init))
+empty = api._PyObject_GC_NewVar(tuple, 0)
+try:
+    init(pyprobe.Provider.__new__(pyprobe.Provider), empty, {"name": "1abc"})
+except ValueError as e:
+    print(e)
+"""
+    proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONMALLOC="malloc"))
+    check(proc.returncode == 0 and re.search(says("provider name", BAD_NAMES["1abc"]), proc.stdout),
+          f"tp_init with a heap empty tuple: exit {proc.returncode}\n{proc.stdout}{proc.stderr}")
+    print("ok: Provider(name=...) reads its name from the keywords (a heap empty tuple, PYTHONMALLOC=malloc"
+          + (", ASan" if UNDER_ASAN else "") + ")")
 
 
 def invalid_probe_names_are_refused():
     provider = pyprobe.Provider("pynames")
-    for name in ("", "9lives", "a.b", "tab\t", "y" * 64):
-        raises(ValueError, "probe name", provider.add_probe, name)
+    for name, why in BAD_NAMES.items():
+        raises(ValueError, says("probe name", why), provider.add_probe, name)
+    raises(ValueError, "^empty probe name$", provider.add_probe, "")
+    raises(ValueError, says("probe name", '"' + "y" * 64 + '" has 64 characters: at most 63'), provider.add_probe,
+           "y" * 64)
+    raises(ValueError, says("probe name", '"' + "y" * 64 + '"... has 65 characters'), provider.add_probe, "y" * 65)
     raises(TypeError, "name must be a str", provider.add_probe, b"bytes")
     raises(TypeError, None, provider.add_probe)
     provider.add_probe("y" * 63)
-    print("ok: invalid probe names are refused")
+    print("ok: invalid probe names are refused, each with its cause; long ones cut at 64 bytes")
 
 
 def more_than_twelve_arguments_are_refused():
     provider = pyprobe.Provider("pymany")
     raises(ValueError, "13 arguments, at most 12", provider.add_probe, "p", *([int] * 13))
+    raises(ValueError, re.escape('probe "' + "z" * 64 + '"... has 13 arguments'), provider.add_probe, "z" * 10**6,
+           *([int] * 13))
     types_of_twelve = provider.add_probe("q", *([int] * 12)).types
     check(len(types_of_twelve) == 12, f"a probe of 12 arguments has types {types_of_twelve}")
     print("ok: more than 12 arguments are refused")
@@ -420,6 +482,7 @@ def main():
     constants_have_their_values()
     int_and_str_mean_int64_and_string()
     invalid_provider_names_are_refused()
+    a_keyword_name_is_read_from_the_keywords()
     invalid_probe_names_are_refused()
     more_than_twelve_arguments_are_refused()
     unknown_argument_types_are_refused()

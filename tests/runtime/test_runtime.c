@@ -145,14 +145,47 @@ START_TEST(valid_names_are_accepted)
 }
 END_TEST
 
-static const char *const bad_names[] = {"", "1abc", "a-b", "a b", "a:b", "a.b", "caf\xc3\xa9", "a*", "tab\t"};
+/* A name that is not a C identifier, and what the message says of it after
+ * "provider name " or "probe name ". */
+static const struct {
+    const char *name, *why;
+} bad_names[] = {
+    {"", NULL}, /* "empty provider name" */
+    {"1abc", "\"1abc\" starts with a digit: names are C identifiers"},
+    {"a-b", "\"a-b\": character 2 ('-') is not a letter, digit or '_'"},
+    {"a b", "\"a b\": character 2 (' ') is not a letter"},
+    {"a:b", "\"a:b\": character 2 (':')"},
+    {"ab.", "\"ab.\": character 3 ('.')"},
+    {"caf\xc3\xa9", "\"caf\\xc3\\xa9\": byte 4 (0xc3) is not an ASCII letter, digit or '_'"},
+    {"a\"*", "\"a\\x22*\": character 2 ('\"')"},
+    {"tab\t", "\"tab\\x09\": byte 4 (0x09)"},
+    {"line\nbreak", "\"line\\x0abreak\": byte 5 (0x0a)"},
+};
+
+/* The message names the cause: `what` name, then the table's words. */
+static void check_says_why(const char *message, const char *what, size_t i)
+{
+    char expected[200];
+
+    if (bad_names[i].why)
+        snprintf(expected, sizeof expected, "%s name %s", what, bad_names[i].why);
+    else
+        snprintf(expected, sizeof expected, "empty %s name", what);
+    ck_assert_msg(strstr(message, expected) == message, "message: %s\nexpected it to start: %s", message, expected);
+    ck_assert_ptr_null(strchr(message, '\n'));
+}
 
 START_TEST(invalid_provider_name_is_rejected)
 {
     pyprobe_provider *provider = (pyprobe_provider *)&provider; /* must be reset to NULL */
+    char why[PYPROBE_ERROR_MAX];
 
-    ck_assert_int_eq(pyprobe_provider_create(bad_names[_i], &provider), -EINVAL);
+    ck_assert_int_eq(pyprobe_provider_create(bad_names[_i].name, &provider), -EINVAL);
     ck_assert_ptr_null(provider);
+    provider = (pyprobe_provider *)&provider;
+    ck_assert_int_eq(pyprobe_provider_create_ex(bad_names[_i].name, &provider, why, sizeof why), -EINVAL);
+    ck_assert_ptr_null(provider);
+    check_says_why(why, "provider", _i);
     ck_assert_ptr_nonnull(strstr(pyprobe_strerror(-EINVAL), "C identifier"));
 }
 END_TEST
@@ -162,10 +195,9 @@ START_TEST(invalid_probe_name_is_rejected)
     pyprobe_provider *provider = new_provider("names");
     pyprobe_probe *probe = (pyprobe_probe *)&probe;
 
-    ck_assert_int_eq(pyprobe_provider_add_probe(provider, bad_names[_i], NULL, 0, &probe), -EINVAL);
+    ck_assert_int_eq(pyprobe_provider_add_probe(provider, bad_names[_i].name, NULL, 0, &probe), -EINVAL);
     ck_assert_ptr_null(probe);
-    ck_assert_msg(strstr(pyprobe_provider_error(provider), "probe name") != NULL, "message: %s",
-                  pyprobe_provider_error(provider));
+    check_says_why(pyprobe_provider_error(provider), "probe", _i);
     ck_assert_uint_eq(pyprobe_provider_probe_count(provider), 0);
     pyprobe_provider_destroy(provider);
 }
@@ -173,19 +205,74 @@ END_TEST
 
 START_TEST(too_long_names_are_rejected)
 {
-    char name[PYPROBE_PROBE_NAME_MAX + 2];
+    char name[PYPROBE_PROBE_NAME_MAX + 2], why[PYPROBE_ERROR_MAX];
     pyprobe_provider *provider = NULL;
 
     memset(name, 'n', sizeof name - 1);
     name[PYPROBE_PROVIDER_NAME_MAX + 1] = '\0';
     ck_assert_int_eq(pyprobe_provider_create(name, &provider), -ENAMETOOLONG);
     ck_assert_ptr_null(provider);
+    ck_assert_int_eq(pyprobe_provider_create_ex(name, &provider, why, sizeof why), -ENAMETOOLONG);
+    ck_assert_ptr_nonnull(strstr(why, "has 60 characters: at most 59"));
     provider = new_provider("long");
     name[PYPROBE_PROVIDER_NAME_MAX + 1] = 'n';
     name[PYPROBE_PROBE_NAME_MAX + 1] = '\0';
     ck_assert_int_eq(pyprobe_provider_add_probe(provider, name, NULL, 0, NULL), -ENAMETOOLONG);
     ck_assert_ptr_nonnull(strstr(pyprobe_provider_error(provider), "at most 63"));
     ck_assert_ptr_nonnull(strstr(pyprobe_strerror(-ENAMETOOLONG), "59"));
+    pyprobe_provider_destroy(provider);
+}
+END_TEST
+
+/* Messages show 64 bytes of a name, then "...": a megabyte of name makes
+ * a short line, and the cut is exactly there. */
+START_TEST(long_names_are_cut_in_messages)
+{
+    const size_t huge = 1 << 20;
+    char *name = malloc(huge + 1), why[PYPROBE_ERROR_MAX], expected[128];
+    pyprobe_provider *provider = NULL;
+
+    ck_assert_ptr_nonnull(name);
+    memset(name, 'a', huge);
+    name[huge] = '\0';
+    ck_assert_int_eq(pyprobe_provider_create_ex(name, &provider, why, sizeof why), -ENAMETOOLONG);
+    snprintf(expected, sizeof expected, "provider name \"%.64s\"... has %zu characters", name, huge);
+    ck_assert_msg(strstr(why, expected) == why, "message: %s", why);
+    ck_assert_uint_lt(strlen(why), 200);
+    provider = new_provider("cut");
+    name[64] = '\0'; /* 64 bytes: shown whole */
+    ck_assert_int_eq(pyprobe_provider_add_probe(provider, name, NULL, 0, NULL), -ENAMETOOLONG);
+    snprintf(expected, sizeof expected, "probe name \"%s\" has 64 characters", name);
+    ck_assert_msg(strstr(pyprobe_provider_error(provider), expected), "message: %s", pyprobe_provider_error(provider));
+    name[64] = 'a'; /* 65: cut */
+    name[65] = '\0';
+    ck_assert_int_eq(pyprobe_provider_add_probe(provider, name, NULL, 0, NULL), -ENAMETOOLONG);
+    snprintf(expected, sizeof expected, "\"%.64s\"... has 65", name);
+    ck_assert_msg(strstr(pyprobe_provider_error(provider), expected), "message: %s", pyprobe_provider_error(provider));
+    pyprobe_provider_destroy(provider);
+    free(name);
+}
+END_TEST
+
+/* Every reason pyprobe_provider_create fails reaches the caller without a
+ * provider; success clears the message; a short buffer still gets a
+ * terminated start of it, and none is needed. */
+START_TEST(create_ex_says_why_creation_failed)
+{
+    pyprobe_provider *provider = NULL;
+    char why[PYPROBE_ERROR_MAX], small[8];
+
+    ck_assert_int_eq(pyprobe_provider_create_ex(NULL, &provider, why, sizeof why), -EINVAL);
+    ck_assert_str_eq(why, "no provider name (NULL)");
+    ck_assert_int_eq(pyprobe_provider_create_ex("x", NULL, why, sizeof why), -EINVAL);
+    ck_assert_str_eq(why, "no place for the new provider (out is NULL)");
+    ck_assert_int_eq(pyprobe_provider_create_ex("1x", &provider, small, sizeof small), -EINVAL);
+    ck_assert_str_eq(small, "provide");
+    ck_assert_int_eq(pyprobe_provider_create_ex("1x", &provider, NULL, 0), -EINVAL);
+    ck_assert_int_eq(pyprobe_provider_create_ex("1x", &provider, NULL, sizeof why), -EINVAL);
+    ck_assert_int_eq(pyprobe_provider_create_ex("good", &provider, why, sizeof why), 0);
+    ck_assert_str_eq(why, "");
+    ck_assert_str_eq(pyprobe_provider_name(provider), "good");
     pyprobe_provider_destroy(provider);
 }
 END_TEST
@@ -345,20 +432,61 @@ START_TEST(accessors_describe_providers_and_probes)
 }
 END_TEST
 
+/* The codes this API documents, with sentences of its own. */
+static const int api_codes[] = {-EINVAL, -ENAMETOOLONG, -E2BIG, -EEXIST, -EBUSY, -EALREADY, -ENODEV, -ENOEXEC,
+                                -ENOTSUP, -ENOMEM};
+
+static bool is_api_code(int code)
+{
+    for (size_t i = 0; i < COUNT(api_codes); i++)
+        if (api_codes[i] == -code)
+            return true;
+    return false;
+}
+
 START_TEST(strerror_explains_every_code)
 {
-    const int codes[] = {-EINVAL, -ENAMETOOLONG, -E2BIG, -EEXIST, -EBUSY, -EALREADY, -ENODEV, -ENOEXEC,
-                         -ENOTSUP, -ENOMEM};
+    const int *codes = api_codes;
 
-    for (size_t i = 0; i < COUNT(codes); i++) {
+    for (size_t i = 0; i < COUNT(api_codes); i++) {
         ck_assert_ptr_nonnull(pyprobe_strerror(codes[i]));
         ck_assert_uint_gt(strlen(pyprobe_strerror(codes[i])), 10);
         for (size_t j = 0; j < i; j++)
             ck_assert_str_ne(pyprobe_strerror(codes[i]), pyprobe_strerror(codes[j]));
     }
     ck_assert_str_eq(pyprobe_strerror(-EMFILE), "Too many open files");
-    ck_assert_ptr_nonnull(pyprobe_strerror(-100000));
-    ck_assert_ptr_nonnull(pyprobe_strerror(5));
+}
+END_TEST
+
+/* Any errno, negative as this API returns it or plain, as strerror says it
+ * (the API's own codes with the API's sentences); numbers that are no
+ * errno say which number they are. */
+START_TEST(strerror_describes_any_errno)
+{
+    char expected[64];
+
+    for (int code = 1; code <= EHWPOISON; code++) {
+        if (is_api_code(code)) {
+            ck_assert_str_eq(pyprobe_strerror(code), pyprobe_strerror(-code));
+            continue;
+        }
+        snprintf(expected, sizeof expected, "%s", strerror(code));
+        ck_assert_str_eq(pyprobe_strerror(code), expected);
+        if (strncmp(expected, "Unknown error", 13) != 0) /* glibc's numbering has gaps: 41, 58 */
+            ck_assert_str_eq(pyprobe_strerror(-code), expected);
+    }
+    ck_assert_str_eq(pyprobe_strerror(EMFILE), "Too many open files");
+    ck_assert_str_eq(pyprobe_strerror(ENOENT), strerror(ENOENT));
+    ck_assert_str_eq(pyprobe_strerror(-EACCES), strerror(EACCES));
+    ck_assert_str_eq(pyprobe_strerror(EINVAL), pyprobe_strerror(-EINVAL));
+    ck_assert_str_eq(pyprobe_strerror(0), "success");
+    ck_assert_str_eq(pyprobe_strerror(-100000), "Unknown error -100000");
+    ck_assert_str_eq(pyprobe_strerror(100000), "Unknown error 100000");
+    ck_assert_str_eq(pyprobe_strerror(-41), "Unknown error -41");
+    snprintf(expected, sizeof expected, "Unknown error %d", INT_MIN);
+    ck_assert_str_eq(pyprobe_strerror(INT_MIN), expected);
+    snprintf(expected, sizeof expected, "Unknown error %d", INT_MAX);
+    ck_assert_str_eq(pyprobe_strerror(INT_MAX), expected);
 }
 END_TEST
 
@@ -879,6 +1007,8 @@ static Suite *runtime_suite(void)
     tcase_add_loop_test(names, invalid_provider_name_is_rejected, 0, COUNT(bad_names));
     tcase_add_loop_test(names, invalid_probe_name_is_rejected, 0, COUNT(bad_names));
     tcase_add_test(names, too_long_names_are_rejected);
+    tcase_add_test(names, long_names_are_cut_in_messages);
+    tcase_add_test(names, create_ex_says_why_creation_failed);
     tcase_add_test(names, null_arguments_are_rejected);
     suite_add_tcase(suite, names);
 
@@ -891,6 +1021,7 @@ static Suite *runtime_suite(void)
     tcase_add_test(probes, firing_with_a_wrong_argument_count_is_an_error);
     tcase_add_test(probes, accessors_describe_providers_and_probes);
     tcase_add_test(probes, strerror_explains_every_code);
+    tcase_add_test(probes, strerror_describes_any_errno);
     tcase_add_test(probes, raised_semaphore_enables_the_probe_and_fires);
     tcase_add_test(probes, zero_argument_probe_fires);
     suite_add_tcase(suite, probes);

@@ -1,7 +1,8 @@
 /*
- * The pyprobe command's own layer over the lister library (src/lister):
- * options, the walk over files and processes, and the printing, which the
- * library never does. main.c only calls pyprobe_cli_main().
+ * The pyprobe command's own layer over the lister library (src/lister) and
+ * the D consumer (src/d, d_session.h): options, the walk over files and
+ * processes, and the printing, which the libraries never do. main.c only
+ * calls pyprobe_cli_main().
  */
 #ifndef PYPROBE_CLI_H
 #define PYPROBE_CLI_H
@@ -10,12 +11,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "d_session.h"
 #include "lister_args.h"
 #include "lister_filter.h"
 #include "lister_sites.h"
 
-/* Exit statuses. */
-enum { CLI_OK = 0, CLI_NOTHING_LISTED = 1, CLI_USAGE = 2 };
+/* Exit statuses (dtrace's: 1 for an error, 2 for a usage error). */
+enum { CLI_OK = 0, CLI_NOTHING_LISTED = 1, CLI_ERROR = 1, CLI_USAGE = 2 };
+
+/* One -s FILE or -n TEXT of a D run, in command-line order. */
+struct cli_source {
+    bool is_file;
+    const char *text;           /* the path, or the -n text */
+};
 
 struct cli_options {
     bool list, verbose, json, raw_names;
@@ -23,8 +31,16 @@ struct cli_options {
     size_t filter_count;
     int *pids;
     size_t pid_count;
-    char **files;
+    char **files;               /* -l: the operands; else D's macro arguments */
     size_t file_count;
+    /* Running D (without -l). */
+    struct cli_source *sources;
+    size_t source_count;
+    struct pyprobe__d_option *d_options; /* -x, and -q -F -Z -w */
+    size_t d_option_count;
+    const char *command;        /* -c */
+    const char *output;         /* -o: appended to, as dtrace does */
+    bool show_program;          /* -S */
 };
 
 /* Fills `opts` from argv: CLI_OK, or the exit status when there is nothing
@@ -56,6 +72,7 @@ struct cli_output {
     void (*end)(struct cli_output *out);
     FILE *stream;
     bool verbose;
+    bool read_any;              /* set before end(): some target could be read */
     void *state;
 };
 
@@ -72,6 +89,9 @@ const char *cli_arg_kind(const struct pyprobe__arg *arg); /* "signed", "unsigned
 
 /* Lists every target of `opts`: the exit status. */
 int cli_list(const struct cli_options *opts, struct cli_output *out);
+
+/* Runs the D program of -s and -n: its exit status. */
+int cli_trace(const struct cli_options *opts, FILE *out);
 
 int pyprobe_cli_main(int argc, char **argv);
 

@@ -1,10 +1,12 @@
 /* The walk over files and processes: what to list, and what went wrong. */
 #include "cli.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "grow.h"
 #include "lister_proc.h"
@@ -24,8 +26,10 @@ struct walk {
     struct cli_output *out;
     unsigned next_id;
     size_t listed;              /* sites listed for the current target */
+    size_t seen;                /* its sites, matching the filters or not */
     char *d_name;               /* the D form of the current site's name */
     size_t d_name_capacity;
+    bool every_process;         /* no FILE, no -p: problems of one process are not the user's */
 };
 
 /* The message for an error of the reader, in the words of this tool. */
@@ -46,6 +50,8 @@ static void problem(struct walk *walk, const char *target, const char *object, c
 {
     char text[PATH_MAX + 256];
 
+    if (walk->every_process)
+        return;
     snprintf(text, sizeof text, "%s%s%s", object ? object : "", object ? ": " : "", message);
     walk->out->problem(walk->out, target, text);
 }
@@ -90,6 +96,7 @@ static int list_site(struct walk *walk, const struct target_object *object, cons
         return -ENOMEM;
     pyprobe__d_name(probe->name, walk->d_name);
     id.d_name = walk->d_name;
+    walk->seen++;
     if (!pyprobe__filters_match(walk->opts->filters, walk->opts->filter_count, &id))
         return 0;
     row.name = walk->opts->raw_names ? probe->name : walk->d_name;
@@ -157,7 +164,7 @@ static int list_object(struct walk *walk, const struct target_object *object)
 static void say_nothing_found(const struct walk *walk, const char *target)
 {
     if (walk->opts->verbose && walk->listed == 0)
-        cli_say(target, walk->opts->filter_count ? "no probe matches" : "no stapsdt probes");
+        cli_say(target, walk->seen ? "no probe matches" : "no stapsdt probes");
 }
 
 /* 0 when the file could be read. */
@@ -209,7 +216,30 @@ static int list_process(struct walk *walk, int pid)
     for (size_t i = 0; i < pyprobe__proc_object_count(proc); i++)
         list_mapped(walk, proc, i, target);
     pyprobe__proc_close(proc);
-    say_nothing_found(walk, target);
+    if (!walk->every_process)
+        say_nothing_found(walk, target);
+    return 0;
+}
+
+/* dtrace -l -n 'python*:::...': every process but this one. */
+static int list_every_process(struct walk *walk)
+{
+    DIR *dir = opendir("/proc");
+    struct dirent *entry;
+
+    if (!dir) {
+        cli_say("/proc", strerror(errno));
+        return -1;
+    }
+    walk->every_process = true;
+    while ((entry = readdir(dir)) != NULL) {
+        char *end;
+        long pid = strtol(entry->d_name, &end, 10);
+
+        if (!*end && pid > 0 && pid != (long)getpid())
+            list_process(walk, (int)pid);
+    }
+    closedir(dir);
     return 0;
 }
 
@@ -220,13 +250,16 @@ int cli_list(const struct cli_options *opts, struct cli_output *out)
 
     out->begin(out);
     for (size_t i = 0; i < opts->file_count; i++) {
-        walk.listed = 0;
+        walk.listed = walk.seen = 0;
         read += list_file(&walk, opts->files[i]) == 0;
     }
     for (size_t i = 0; i < opts->pid_count; i++) {
-        walk.listed = 0;
+        walk.listed = walk.seen = 0;
         read += list_process(&walk, opts->pids[i]) == 0;
     }
+    if (opts->file_count == 0 && opts->pid_count == 0)
+        read += list_every_process(&walk) == 0;
+    out->read_any = read > 0;
     out->end(out);
     free(walk.d_name);
     return read > 0 ? CLI_OK : CLI_NOTHING_LISTED;

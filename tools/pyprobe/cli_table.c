@@ -63,8 +63,18 @@ static void put_cell(FILE *stream, const char *text, const char *suffix, int wid
     fputs(suffix, stream);
 }
 
+/* The header comes with the first row, or at the end when some target was
+ * read but had nothing to list (as dtrace -l), never when none could be. */
 static void table_begin(struct cli_output *out)
 {
+    out->state = NULL;
+}
+
+static void put_header(struct cli_output *out)
+{
+    if (out->state)
+        return;
+    out->state = out;
     fprintf(out->stream, "%*s %*s %*s %*s %s\n", ID_WIDTH, "ID", PROVIDER_WIDTH, "PROVIDER", MODULE_WIDTH,
             "MODULE", FUNCTION_WIDTH, "FUNCTION", "NAME");
 }
@@ -140,6 +150,7 @@ static void table_row(struct cli_output *out, const struct cli_row *row)
 {
     char pid[16] = "";
 
+    put_header(out);
     if (row->pid)
         snprintf(pid, sizeof pid, "%d", row->pid);
     fprintf(out->stream, "%*u ", ID_WIDTH, row->id);
@@ -177,7 +188,8 @@ static void table_problem(struct cli_output *out, const char *target, const char
 
 static void table_end(struct cli_output *out)
 {
-    (void)out;
+    if (out->read_any)
+        put_header(out);
 }
 
 void cli_table_output(struct cli_output *out, FILE *stream, bool verbose)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Runs the lister's fuzz target (fuzz/fuzz_elf_notes.c, libFuzzer with
-AddressSanitizer and UndefinedBehaviorSanitizer) from the seed corpus for a
-bounded time. Any crash, sanitizer report, leak or time-out fails the test;
-the executions and coverage are printed.
+"""Runs a fuzz target (fuzz/*.c, libFuzzer with AddressSanitizer and
+UndefinedBehaviorSanitizer; cmake/PyprobeTesting.cmake's pyprobe_fuzz_test)
+from its seed corpora for a bounded time. Any crash, sanitizer report, leak
+or time-out fails the test; the executions and coverage are printed.
 """
 import argparse
 import os
@@ -16,7 +16,7 @@ from common import check, fail
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--fuzzer", required=True)
-    parser.add_argument("--seeds", required=True, help="the seed corpus (read only)")
+    parser.add_argument("--seeds", action="append", required=True, help="a seed corpus (read only)")
     parser.add_argument("--work", required=True, help="a directory for the grown corpus and crash files")
     parser.add_argument("--seconds", type=int, default=60)
     opts = parser.parse_args()
@@ -27,7 +27,7 @@ def main():
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
     cmd = [opts.fuzzer, f"-max_total_time={opts.seconds}", "-timeout=10", "-rss_limit_mb=4096",
-           "-print_final_stats=1", f"-artifact_prefix={opts.work}/", corpus, opts.seeds]
+           "-print_final_stats=1", f"-artifact_prefix={opts.work}/", corpus, *opts.seeds]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=opts.seconds + 300, env=env,
                               errors="replace")

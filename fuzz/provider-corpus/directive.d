@@ -1,0 +1,2 @@
+#define X int
+provider p { probe x(X); }; /* open

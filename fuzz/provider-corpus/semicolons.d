@@ -1,0 +1,4 @@
+provider mine {
+  probe tick(int)
+  probe tock(int);
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""pyprobe -s / -n from D to DTrace's output, the whole way: the front end's
+translation, the resolver, bpftrace, the consumer and the renderer, on pint
+running fib.pint (whose calls are worked out in test_d_trace.py). The
+expected outputs are dtrace's (cmd/dtrace/dtrace.c: the record's newline
+from chewrec() unless quiet, the newline after the loop even when quiet,
+then the aggregations not printed yet; exit()'s value as the status).
+
+    test_d_scripts.py --pyprobe PYPROBE --pint PINT --programs DIR [--provider P]
+"""
+import argparse
+import os
+import re
+import tempfile
+
+from common import bpftrace_usable, check, run
+from test_d_trace import fib_program_calls, rows
+
+HEADING = "%3s %6s %32s\n" % ("CPU", "ID", "FUNCTION:NAME")  # dtrace.c's chew()
+
+
+class Runs:
+    def __init__(self, args, tmp):
+        self.args, self.tmp = args, tmp
+        self.fib = os.path.join(args.programs, "fib.pint")
+
+    def pyprobe(self, *options, command=False):
+        """Runs pyprobe (with -c pint fib.pint when command) and returns
+        (status, DTrace's output from -o, stderr)."""
+        out = os.path.join(self.tmp, "out")
+        if os.path.exists(out):
+            os.unlink(out)
+        extra = ["-c", f"{self.args.pint} {self.fib}"] if command else []
+        proc = run([self.args.pyprobe, "-o", out] + extra + list(options), check_exit=False, timeout=180)
+        text = open(out).read() if os.path.exists(out) else ""
+        return proc.returncode, text, proc.stderr
+
+
+def test_begin(runs):
+    """BEGIN with printf and exit(3), quiet: the text, the newline after the
+    loop, and 3 as the status."""
+    status, out, err = runs.pyprobe("-q", "-n", 'BEGIN { printf("%s %d\\n", "hello", 42); exit(3); }')
+    check(status == 3 and out == "hello 42\n\n", f"BEGIN: exit {status}: {out!r} {err}")
+    check(err == "", f"BEGIN -q: something on stderr: {err!r}")
+
+
+def test_trace_record(runs):
+    """Not quiet: the heading, the CPU/ID/FUNCTION:NAME prefix, trace()'s
+    " %8d" for an int (dt_consume.c's dt_consume_cpu), chewrec's newline,
+    and dtrace's "matched" line on stderr (with the description as dtrace's
+    lexer leaves it: cut at the clause)."""
+    status, out, err = runs.pyprobe("-n", "BEGIN { trace(42); exit(0); }")
+    record = re.sub(r"^ *\d+ ", "%3d ", out[len(HEADING):], count=1)
+    expected = "%3d " + "%6d %32s " % (1, ":BEGIN") + " %8d" % 42 + "\n" + "\n"
+    check(status == 0 and out.startswith(HEADING) and record == expected,
+          f"trace: exit {status}: got\n{out!r}\nexpected the heading, then\n{expected!r}")
+    check("pyprobe: description 'BEGIN ' matched 1 probe" in err, f"no matched line: {err!r}")
+
+
+def test_count(runs):
+    """The aggregation dumped at the end: by value, then key."""
+    calls, _ = fib_program_calls()
+    provider = runs.args.provider
+    status, out, err = runs.pyprobe("-q", "-n", provider + "$target:::function-entry { @[copyinstr(arg1)] = count(); }",
+                                    command=True)
+    expected = "\n" + rows([("<module>", 1), ("factorial", 10), ("fib", calls)])
+    check(status == 0 and out == expected, f"count: exit {status}: got\n{out!r}\nexpected\n{expected!r}\n{err}")
+
+
+def test_printa_and_pid_provider(runs):
+    """A script file: printa() with a format in END (the aggregation is not
+    dumped again), and the pid provider's fire_entry, once per entry."""
+    calls, _ = fib_program_calls()
+    script = os.path.join(runs.tmp, "calls.d")
+    with open(script, "w") as f:
+        f.write("#pragma D option quiet\n"
+                f"{runs.args.provider}$target:::function-entry {{ @[copyinstr(arg1)] = count(); }}\n"
+                'pid$target::fire_entry:entry { @["fire_entry"] = count(); }\n'
+                'END { printa("%s=%@d\\n", @); }\n')
+    status, out, err = runs.pyprobe("-s", script, command=True)
+    entries = 1 + 10 + calls
+    pairs = sorted([("<module>", 1), ("factorial", 10), ("fib", calls), ("fire_entry", entries)],
+                   key=lambda kv: (kv[1], kv[0]))
+    expected = "".join("%s=%d\n" % kv for kv in pairs) + "\n"
+    check(status == 0 and out == expected, f"printa: exit {status}: got\n{out!r}\nexpected\n{expected!r}\n{err}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pyprobe", required=True)
+    parser.add_argument("--pint", required=True)
+    parser.add_argument("--programs", required=True)
+    parser.add_argument("--provider", default="python")
+    args = parser.parse_args()
+    bpftrace_usable()
+    with tempfile.TemporaryDirectory(prefix="pyprobe-d-scripts-") as tmp:
+        runs = Runs(args, tmp)
+        for test in (test_begin, test_trace_record, test_count, test_printa_and_pid_provider):
+            test(runs)
+            print(f"ok: {test.__name__}")
+
+
+if __name__ == "__main__":
+    main()

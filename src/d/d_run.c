@@ -107,16 +107,13 @@ static const char *find_begin(const char *program)
     return NULL;
 }
 
-/* The program, with the runner's own mark first in its BEGIN block when
- * the plan has no ATTACHED record (a -c command would otherwise stay held
- * until the attach time limit). */
-static char *with_ready(const char *program, bool attached_record)
+char *pyprobe__d_program_with_ready(const char *program, bool attached_record)
 {
     static const char ready[] = " printf(\"\\x1eready\\n\");";
     const char *begin = find_begin(program), *brace = begin ? strchr(begin, '{') : NULL;
     char *out;
 
-    if (attached_record)
+    if (attached_record || strstr(program, "\"\\x1eready\\n\""))
         return strdup(program);
     out = malloc(strlen(program) + sizeof ready + 16);
     if (out && brace)
@@ -130,7 +127,7 @@ static char *with_ready(const char *program, bool attached_record)
  * argument has, nothing left behind). */
 static int program_file(const char *text, bool attached_record)
 {
-    char *program = with_ready(text, attached_record);
+    char *program = pyprobe__d_program_with_ready(text, attached_record);
     size_t length = program ? strlen(program) : 0, done = 0;
     int fd = program ? memfd_create("pyprobe-program.bt", MFD_CLOEXEC) : -1;
 

@@ -51,6 +51,12 @@ struct pyprobe__d_run_options {
 int pyprobe__d_run(const struct pyprobe__d_run_options *options, struct pyprobe__d_consumer *consumer,
                    struct pyprobe__d_render *render, int *status, char *message, size_t size);
 
+/* The program as bpftrace gets it: with the READY record first in its
+ * BEGIN block unless it prints READY already or the plan has an ATTACHED
+ * action (a -c command would otherwise stay held until the attach time
+ * limit); malloc'd, NULL when out of memory (exposed for the tests). */
+char *pyprobe__d_program_with_ready(const char *program, bool attached_record);
+
 /* What bpftrace's stderr says went wrong, in one line with the fix
  * (exposed for the tests). */
 void pyprobe__d_bpftrace_failure(const char *stderr_text, int wait_status, char *message, size_t size);

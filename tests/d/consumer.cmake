@@ -7,7 +7,8 @@ set(d_tests "${CMAKE_CURRENT_LIST_DIR}")
 pyprobe_check_test(d_consumer_render "${d_tests}/test_d_render.c" pyprobe_d_consumer)
 pyprobe_check_test(d_consumer_events "${d_tests}/test_d_events.c" pyprobe_d_consumer)
 pyprobe_check_test(d_consumer_consume "${d_tests}/test_d_consume.c" pyprobe_d_consumer)
-set_tests_properties(d_consumer_render d_consumer_events d_consumer_consume PROPERTIES LABELS d)
+pyprobe_check_test(d_consumer_run "${d_tests}/test_d_run.c" pyprobe_d_consumer)
+set_tests_properties(d_consumer_render d_consumer_events d_consumer_consume d_consumer_run PROPERTIES LABELS d)
 
 # The runner and the consumer on pint, with hand-written programs.
 add_executable(d_trace_driver "${d_tests}/d_trace_driver.c")

@@ -48,7 +48,7 @@ def files_expected(multiarch):
                            "/usr/include/pyprobe/cpython/pydtrace_probes.h", f"{lib}/libpyprobe.a",
                            f"{lib}/libpyprobe.so", f"{lib}/pkgconfig/pyprobe.pc",
                            f"{lib}/cmake/pyprobe/pyprobeConfig.cmake", f"{lib}/cmake/pyprobe/PyprobeProvider.cmake",
-                           "/usr/libexec/pyprobe/pyprobe-provider", "/usr/share/pyprobe/python.d"],
+                           f"{lib}/pyprobe/pyprobe-provider", "/usr/share/pyprobe/python.d"],
         "pyprobe": ["/usr/bin/pyprobe", "/usr/share/man/man1/pyprobe.1.gz", "/usr/share/pyprobe/scripts/README.md"]
                    + [f"/usr/share/pyprobe/scripts/{os.path.basename(p)}"
                       for p in glob.glob(os.path.join(ROOT, "examples", "scripts", "*.[bd]*"))],

@@ -9,13 +9,7 @@ add_library(pyprobe_d_consumer STATIC
   "${d_dir}/d_events.c" "${d_dir}/d_render.c" "${d_dir}/d_aggstate.c" "${d_dir}/d_aggprint.c"
   "${d_dir}/d_consume.c" "${d_dir}/d_child.c" "${d_dir}/d_run.c"
   "${d_dir}/d_resolve.c" "${d_dir}/d_needed.c" "${d_dir}/d_session.c")
-# Until the front end (d_front.h, d_parse.c...) is in the tree, its calls
-# are answered by d_front_pending.c (see d_driver.h); with it, pyprobe_d
-# provides them.
-if(EXISTS "${d_dir}/d_parse.c")
-  target_link_libraries(pyprobe_d_consumer PUBLIC pyprobe_d)
-else()
-  target_sources(pyprobe_d_consumer PRIVATE "${d_dir}/d_front_pending.c")
-endif()
+# The front end (d_front.h) is pyprobe_d, the translation half.
+target_link_libraries(pyprobe_d_consumer PUBLIC pyprobe_d)
 target_include_directories(pyprobe_d_consumer PUBLIC "${d_dir}" PRIVATE "${PROJECT_SOURCE_DIR}/src/common")
 target_link_libraries(pyprobe_d_consumer PUBLIC pyprobe_lister PRIVATE PkgConfig::JSONC PkgConfig::LIBELF)

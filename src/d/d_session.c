@@ -1,5 +1,5 @@
 /* A D script run from start to end (see d_session.h); the one place that
- * calls the D front end (d_driver.h). */
+ * calls the D front end (d_front.h). */
 #include "d_session.h"
 
 #include <errno.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "d_driver.h"
 #include "d_fail.h"
+#include "d_front.h"
 #include "d_render.h"
 #include "d_resolve.h"
 #include "d_run.h"

@@ -34,8 +34,8 @@ endif()
 pyprobe_script_test(d_consumer_cli "${d_tests}/test_d_cli.py" LABELS d ARGS ${d_cli_args})
 
 # D scripts the whole way (front end, resolver, bpftrace, consumer) on
-# pint: once the front end (pyprobe_d, src/d/CMakeLists.txt) is built.
-if(PYPROBE_HAVE_PROBES AND TARGET pyprobe_d)
+# pint.
+if(PYPROBE_HAVE_PROBES)
   pyprobe_script_test(d_consumer_scripts "${d_tests}/test_d_scripts.py" LABELS d tracer TIMEOUT 900
     ARGS --pyprobe "$<TARGET_FILE:pyprobe_cli>" --pint "$<TARGET_FILE:pint>"
          --programs "${PROJECT_SOURCE_DIR}/examples/programs" --provider "${PYPROBE_PROVIDER}")
@@ -54,10 +54,6 @@ foreach(package PkgConfig::LIBELF PkgConfig::JSONC)
   endif()
   list(APPEND d_fuzz_link ${package_libraries})
 endforeach()
-set(d_fuzz_libraries pyprobe_elf pyprobe_lister pyprobe_d_consumer)
-if(TARGET pyprobe_d)
-  list(APPEND d_fuzz_libraries pyprobe_d)
-endif()
 pyprobe_fuzz_test(d_consumer_fuzz "${PROJECT_SOURCE_DIR}/fuzz/fuzz_d_events.c"
-  LIBRARIES ${d_fuzz_libraries} INCLUDES ${d_fuzz_includes} LINK ${d_fuzz_link}
+  LIBRARIES pyprobe_elf pyprobe_lister pyprobe_d_consumer pyprobe_d INCLUDES ${d_fuzz_includes} LINK ${d_fuzz_link}
   SEEDS "${PROJECT_SOURCE_DIR}/fuzz/d_events" LABELS d)

@@ -7,27 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the line, with bpftrace's sign-extended escapes undone ---- */
+#include "digit.h"
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+/* ---- the line, with bpftrace's sign-extended escapes undone ---- */
 
 /* "\uffffffXX" at p (after the backslash): the byte XX, else -1. */
 static int extended_byte(const char *p, const char *end)
 {
+    int high, low;
+
     if (end - p < 9 || p[0] != 'u' || strncmp(p + 1, "ffffff", 6) != 0)
         return -1;
-    if (hex_value(p[7]) < 8 || hex_value(p[8]) < 0)
+    high = pyprobe__digit_value(p[7]);
+    low = pyprobe__digit_value(p[8]);
+    if (high < 8 || high >= 16 || low >= 16)
         return -1; /* a sign-extended char is 0x80 or more */
-    return hex_value(p[7]) * 16 + hex_value(p[8]);
+    return high * 16 + low;
 }
 
 /* A copy of the line where each "\uffffffXX" is the raw byte XX (json-c

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "d_lex.h"
+#include "digit.h"
 
 /* Operators, longest first so that the first match is the longest. */
 static const struct {
@@ -215,17 +216,6 @@ static void lex_ident(struct pyprobe__d_lexer *lexer, struct pyprobe__d_token *t
     token->string = pyprobe__d_strndup(lexer->ctx, token->text, token->length);
 }
 
-static int digit_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return 99;
-}
-
 /* C's rules for an integer constant's type: int, then unsigned int (hex
  * and octal only), long, unsigned long; a suffix u or l narrows the list. */
 static struct pyprobe__d_type literal_type(uint64_t value, int base, bool u_suffix, bool l_suffix)
@@ -250,12 +240,12 @@ static void lex_number(struct pyprobe__d_lexer *lexer, struct pyprobe__d_token *
     if (peek(lexer, 0) == '0' && (peek(lexer, 1) == 'x' || peek(lexer, 1) == 'X')) {
         base = 16;
         advance(lexer, 2);
-        if (digit_value(peek(lexer, 0)) >= 16)
+        if (pyprobe__digit_value(peek(lexer, 0)) >= 16)
             fail_token(lexer, token, "a hexadecimal constant needs digits");
     } else if (peek(lexer, 0) == '0') {
         base = 8;
     }
-    for (int d; (d = digit_value(peek(lexer, 0))) < base; advance(lexer, 1)) {
+    for (int d; (d = pyprobe__digit_value(peek(lexer, 0))) < base; advance(lexer, 1)) {
         if (value > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
             fail_token(lexer, token, "the integer constant is too large for 64 bits");
         value = value * (uint64_t)base + (uint64_t)d;
@@ -301,8 +291,8 @@ static int lex_char(struct pyprobe__d_lexer *lexer, const struct pyprobe__d_toke
         }
     if (c == 'x') {
         advance(lexer, 1);
-        for (; digits < 2 && digit_value(peek(lexer, 0)) < 16; digits++, advance(lexer, 1))
-            value = value * 16 + digit_value(peek(lexer, 0));
+        for (; digits < 2 && pyprobe__digit_value(peek(lexer, 0)) < 16; digits++, advance(lexer, 1))
+            value = value * 16 + pyprobe__digit_value(peek(lexer, 0));
     } else {
         for (; digits < 3 && peek(lexer, 0) >= '0' && peek(lexer, 0) <= '7'; digits++, advance(lexer, 1))
             value = value * 8 + peek(lexer, 0) - '0';

@@ -61,8 +61,13 @@ def extension_links_libpyprobe(package):
     path = os.path.join(package, native[0])
     dynamic = run(["readelf", "-d", path]).stdout
     check("libpyprobe" not in dynamic, f"{path} needs a libpyprobe of the system:\n{dynamic}")
+    # 3.12+: the module carries the python provider. 3.11: never (the
+    # interpreter's own probes are the ones it fires; provider.c says why).
     notes = run(["readelf", "-n", path]).stdout
-    check("Provider: python" in notes, f"{path} has no python provider probes:\n{notes}")
+    own = sys.version_info >= (3, 12)
+    check(("Provider: python" in notes) == own,
+          f"{path} {'lacks' if own else 'carries'} python provider probes on Python "
+          f"{sys.version_info.major}.{sys.version_info.minor}:\n{notes}")
     return path
 
 

@@ -498,14 +498,18 @@ def check_entry_return(opts):
     return f"{sum(seen.values())} events"
 
 
-FLOW_RE = re.compile(r"\s*(\d+)\s+(\d+)  ( *)(->|<-) (\S+) (.+):(\d+)")
+# A function's name may hold spaces (Lua's "for iterator"), a file does not;
+# a C function's line is -1 in Lua.
+FLOW_RE = re.compile(r"\s*(\d+)\s+(\d+)  ( *)(->|<-) (.+) (\S+):(-?\d+)")
 
 
-def check_flow(opts):
-    out, _ = sample(opts, "flow", "imports.pint")
+def flow_rows(out):
+    """What flow.bt printed, as rows (time, delta, depth, arrow, function,
+    file:line) in time order, with its header, the times distinct and each
+    delta the time since the row before."""
     lines = out.splitlines()
     check(lines[0].split() == ["TIME(ns)", "DELTA(ns)", "CALL", "FLOW"], f"flow: header {lines[0]!r}")
-    rows = []  # (time, delta, depth, arrow, function, file:line)
+    rows = []
     for line in filter(str.strip, lines[1:]):
         m = FLOW_RE.fullmatch(line)
         check(m, f"flow: unexpected line {line!r}")
@@ -517,6 +521,13 @@ def check_flow(opts):
     check(deltas[0] == 0 and all(d > 0 for d in deltas[1:]), f"flow: deltas {deltas}")
     check(deltas[1:] == [b - a for a, b in zip(times, times[1:])],
           f"flow: a delta is not the time since the previous event: {times} {deltas}")
+    return rows
+
+
+def check_flow(opts):
+    out, _ = sample(opts, "flow", "imports.pint")
+    rows = flow_rows(out)
+    times = [r[0] for r in rows]
 
     src = Source(os.path.join(opts.workload.dir, GEOMETRY))
     square, init, area = (f"{GEOMETRY}:{src.at(text)}" for text in
@@ -635,8 +646,12 @@ def check_instances(opts):
 def check_lines(opts):
     out, (stdout,) = sample(opts, "lines", TOUR)
     expect_tour_output(stdout)
-    seen = parse_maps(out)["lines"]
-    hot = tour_hot_lines(opts.workload)
+    return expect_hottest_lines(parse_maps(out)["lines"], tour_hot_lines(opts.workload))
+
+
+def expect_hottest_lines(seen, hot):
+    """lines.bt printed the 20 hottest lines of hot ({(file, line,
+    function): runs}, the hot ones at least), as many runs as each had."""
     check(len(seen) == 20, f"{len(seen)} lines printed, not 20")
     expect_equal("hottest lines", seen, {k: hot.get(k) for k in seen})
     cut = min(seen.values())

@@ -26,7 +26,8 @@ import time
 from common import bpftrace_usable, check, interrupt
 from test_lua import HARNESS, PROGRAMS, comparable, control_run, expectations, lua_of, scratch_env
 from test_scripts import CHECKS as SCRIPT_CHECKS
-from test_scripts import Run, expect_equal, histogram_total, parse_hists, parse_maps, positive
+from test_scripts import (Run, expect_equal, expect_hottest_lines, flow_rows, histogram_total, parse_hists,
+                          parse_maps, positive)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = os.path.join(os.path.dirname(HERE), "scripts")
@@ -129,26 +130,13 @@ def check_entry_return(opts, scratch):
     return f"{sum(seen.values())} events, every entry with its return"
 
 
-FLOW_RE = re.compile(r"\s*(\d+)\s+(\d+)  ( *)(->|<-) (.+) (\S+):(-?\d+)")
-
-
 def check_flow(opts, scratch):
     """imports.lua's flow, in order: each return at its entry's depth, the
     calls nested as a stack, the module's main chunk inside require."""
     out, _ = traced(opts, "flow", "imports.lua", scratch)
     calls, _ = control(opts, "imports.lua", scratch)
-    lines = out.splitlines()
-    check(lines[0].split() == ["TIME(ns)", "DELTA(ns)", "CALL", "FLOW"], f"flow: header {lines[0]!r}")
-    rows = []
-    for line in filter(str.strip, lines[1:]):
-        m = FLOW_RE.fullmatch(line)
-        check(m, f"flow: unexpected line {line!r}")
-        time_ns, delta, pad, arrow, func, file, line_no = m.groups()
-        rows.append((int(time_ns), int(delta), len(pad) // 2, arrow, func, f"{file}:{line_no}"))
-    rows.sort()  # by TIME: lines of different CPUs may come out of order
-    times, deltas = [r[0] for r in rows], [r[1] for r in rows]
-    check(deltas[0] == 0 and deltas[1:] == [b - a for a, b in zip(times, times[1:])],
-          f"flow: a delta is not the time since the previous event: {times} {deltas}")
+    rows = flow_rows(out)
+    times = [r[0] for r in rows]
     stack, module_in_require = [], False
     for _, _, depth, arrow, func, where in rows:
         if arrow == "->":
@@ -290,14 +278,7 @@ def check_instances(opts, scratch):
 def check_lines(opts, scratch):
     out, _ = traced(opts, "lines", CALLS, scratch)
     _, lines = control(opts, CALLS, scratch)
-    seen = parse_maps(out)["lines"]
-    check(len(seen) == 20, f"{len(seen)} lines printed, not 20")
-    expect_equal("hottest lines", seen, {k: lines.get(k) for k in seen})
-    cut = min(seen.values())
-    missing = {k: n for k, n in lines.items() if n > cut and k not in seen}
-    check(not missing, f"hotter than the 20th ({cut}) but not printed: {missing}")
-    top = max(seen, key=seen.get)
-    return f"20 lines from {seen[top]} ({top[0]}:{top[1]}) down to {cut} runs"
+    return expect_hottest_lines(parse_maps(out)["lines"], lines)
 
 
 def check_imports(opts, scratch):

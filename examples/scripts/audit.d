@@ -2,8 +2,10 @@
 /*
  * audit.d: audit events (sys.audit in CPython, PEP 578) counted by name.
  *
- * usage: audit.d -p PID     or     audit.d -c 'COMMAND ARGS'
- * python*:::* matches the python provider of every process (python1234),
+ * usage: audit.d PROVIDER -p PID
+ *        audit.d PROVIDER -c 'COMMAND ARGS'
+ * PROVIDER: python, or lua for examples/lua; $1*:::* matches that provider
+ * of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
  * audit.bt.
@@ -13,7 +15,7 @@
 
 dtrace:::BEGIN { printf("Tracing... Hit Ctrl-C to end.\n"); }
 
-python*:::audit { @events[copyinstr(arg0)] = count(); }
+$1*:::audit { @events[copyinstr(arg0)] = count(); }
 
 dtrace:::END
 {

@@ -3,8 +3,10 @@
  * calldist.d: how long calls take, per function: a histogram of each
  * function's inclusive elapsed time in nanoseconds (as py_calldist.d).
  *
- * usage: calldist.d -p PID     or     calldist.d -c 'COMMAND ARGS'
- * python*:::* matches the python provider of every process (python1234),
+ * usage: calldist.d PROVIDER -p PID
+ *        calldist.d PROVIDER -c 'COMMAND ARGS'
+ * PROVIDER: python, or lua for examples/lua; $1*:::* matches that provider
+ * of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
  * calldist.bt. A return whose entry was not traced (its call began before
@@ -15,34 +17,34 @@
 
 dtrace:::BEGIN { printf("Tracing... Hit Ctrl-C to end.\n"); }
 
-python*:::function-entry
+$1*:::function-entry
 {
 	self->depth++;
 	self->start[self->depth] = timestamp;
 }
 
 /* 0 in a variable is a value never stored: an entry not traced. */
-python*:::function-return
+$1*:::function-return
 {
 	this->start = self->start[self->depth];
 	self->start[self->depth] = 0;
 	self->depth -= self->depth > 0 ? 1 : 0;
 }
 
-python*:::function-return
+$1*:::function-return
 /this->start/
 {
 	@ns[copyinstr(arg0), copyinstr(arg1)] = quantize(timestamp - this->start);
 }
 
-python*:::function-return
+$1*:::function-return
 /!this->start/
 {
 	@untraced[pid] = count();
 }
 
 /* CPython 3.11 fires function-entry only while line is enabled (gh-98894). */
-python*:::line /0/ { }
+$1*:::line /0/ { }
 
 dtrace:::END
 {

@@ -3,8 +3,10 @@
  * calltime.d: calls, and inclusive and exclusive (own code only) elapsed
  * time per function, by file and function, in nanoseconds (as py_calltime.d).
  *
- * usage: calltime.d -p PID     or     calltime.d -c 'COMMAND ARGS'
- * python*:::* matches the python provider of every process (python1234),
+ * usage: calltime.d PROVIDER -p PID
+ *        calltime.d PROVIDER -c 'COMMAND ARGS'
+ * PROVIDER: python, or lua for examples/lua; $1*:::* matches that provider
+ * of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
  * calltime.bt. A return whose entry was not traced (its call began before
@@ -15,7 +17,7 @@
 
 dtrace:::BEGIN { printf("Tracing... Hit Ctrl-C to end.\n"); }
 
-python*:::function-entry
+$1*:::function-entry
 {
 	self->depth++;
 	self->start[self->depth] = timestamp;
@@ -23,7 +25,7 @@ python*:::function-entry
 }
 
 /* 0 in a variable is a value never stored: an entry not traced. */
-python*:::function-return
+$1*:::function-return
 {
 	this->start = self->start[self->depth];
 	this->inner = self->inner[self->depth];
@@ -32,7 +34,7 @@ python*:::function-return
 	self->depth -= self->depth > 0 ? 1 : 0;
 }
 
-python*:::function-return
+$1*:::function-return
 /this->start/
 {
 	this->all = timestamp - this->start;
@@ -45,14 +47,14 @@ python*:::function-return
 	self->inner[self->depth] += self->depth > 0 ? this->all : 0;
 }
 
-python*:::function-return
+$1*:::function-return
 /!this->start/
 {
 	@untraced[pid] = count();
 }
 
 /* CPython 3.11 fires function-entry only while line is enabled (gh-98894). */
-python*:::line /0/ { }
+$1*:::line /0/ { }
 
 dtrace:::END
 {

@@ -5,8 +5,10 @@
  * the thread's previous event; lines from different CPUs may come out of
  * order: sort by TIME.
  *
- * usage: flow.d -p PID     or     flow.d -c 'COMMAND ARGS'
- * python*:::* matches the python provider of every process (python1234),
+ * usage: flow.d PROVIDER -p PID
+ *        flow.d PROVIDER -c 'COMMAND ARGS'
+ * PROVIDER: python, or lua for examples/lua; $1*:::* matches that provider
+ * of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
  * flow.bt. The file shows as its base name, as in flow.bt.
@@ -21,7 +23,7 @@ dtrace:::BEGIN
 	printf("%12s %10s  %s\n", "TIME(ns)", "DELTA(ns)", "CALL FLOW");
 }
 
-python*:::function-entry
+$1*:::function-entry
 {
 	this->now = timestamp;
 	printf("%12d %10d  %*s-> %s %s:%d\n", this->now - t0,
@@ -31,7 +33,7 @@ python*:::function-entry
 	self->last = this->now;
 }
 
-python*:::function-return
+$1*:::function-return
 {
 	this->now = timestamp;
 	self->depth -= self->depth > 0 ? 1 : 0;
@@ -42,4 +44,4 @@ python*:::function-return
 }
 
 /* CPython 3.11 fires function-entry only while line is enabled (gh-98894). */
-python*:::line /0/ { }
+$1*:::line /0/ { }

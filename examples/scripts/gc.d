@@ -3,8 +3,10 @@
  * gc.d: garbage collections by generation, and the objects they freed
  * (gc-done's count: for CPython, collected plus uncollectable).
  *
- * usage: gc.d -p PID     or     gc.d -c 'COMMAND ARGS'
- * python*:::* matches the python provider of every process (python1234),
+ * usage: gc.d PROVIDER -p PID
+ *        gc.d PROVIDER -c 'COMMAND ARGS'
+ * PROVIDER: python, or lua for examples/lua; $1*:::* matches that provider
+ * of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
  * gc.bt.
@@ -14,13 +16,13 @@
 
 dtrace:::BEGIN { printf("Tracing... Hit Ctrl-C to end.\n"); }
 
-python*:::gc-start
+$1*:::gc-start
 {
 	@collections[arg0] = count();
 	self->generation = arg0 + 1;	/* 0: no collection running */
 }
 
-python*:::gc-done
+$1*:::gc-done
 /self->generation/
 {
 	@collected[self->generation - 1] = sum(arg0);

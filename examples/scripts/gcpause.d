@@ -3,8 +3,10 @@
  * gcpause.d: garbage collection pauses: a histogram of the time from
  * gc-start to gc-done, in nanoseconds, by generation.
  *
- * usage: gcpause.d -p PID     or     gcpause.d -c 'COMMAND ARGS'
- * python*:::* matches the python provider of every process (python1234),
+ * usage: gcpause.d PROVIDER -p PID
+ *        gcpause.d PROVIDER -c 'COMMAND ARGS'
+ * PROVIDER: python, or lua for examples/lua; $1*:::* matches that provider
+ * of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
  * gcpause.bt. A gc-done whose gc-start was not traced (the collection began
@@ -15,20 +17,20 @@
 
 dtrace:::BEGIN { printf("Tracing... Hit Ctrl-C to end.\n"); }
 
-python*:::gc-start
+$1*:::gc-start
 {
 	self->start = timestamp;
 	self->generation = arg0;
 }
 
 /* 0 in a variable is a value never stored: a start not traced. */
-python*:::gc-done
+$1*:::gc-done
 /!self->start/
 {
 	@untraced[pid] = count();
 }
 
-python*:::gc-done
+$1*:::gc-done
 /self->start/
 {
 	@pause_ns[self->generation] = quantize(timestamp - self->start);

@@ -3,8 +3,10 @@
  * imports.d: each module that is looked for and loaded, as it happens:
  * found or not, and the time to find and load (ns, nested imports included).
  *
- * usage: imports.d -p PID     or     imports.d -c 'COMMAND ARGS'
- * python*:::* matches the python provider of every process (python1234),
+ * usage: imports.d PROVIDER -p PID
+ *        imports.d PROVIDER -c 'COMMAND ARGS'
+ * PROVIDER: python, or lua for examples/lua; $1*:::* matches that provider
+ * of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
  * imports.bt. Starts are kept by nesting depth, as in imports.bt; an import
@@ -20,27 +22,27 @@ dtrace:::BEGIN { printf("%-10s %12s  %s\n", "RESULT", "TIME(ns)", "MODULE"); }
  * import nests the imports its module makes). 0 in a variable is a value
  * never stored: a start not traced.
  */
-python*:::import-find-load-start
+$1*:::import-find-load-start
 {
 	self->depth++;
 	self->start[self->depth] = timestamp;
 }
 
-python*:::import-find-load-done
+$1*:::import-find-load-done
 {
 	this->start = self->start[self->depth];
 	self->start[self->depth] = 0;
 	self->depth -= self->depth > 0 ? 1 : 0;
 }
 
-python*:::import-find-load-done
+$1*:::import-find-load-done
 /this->start/
 {
 	printf("%-10s %12d  %s\n", arg1 ? "loaded" : "not found",
 	    timestamp - this->start, copyinstr(arg0));
 }
 
-python*:::import-find-load-done
+$1*:::import-find-load-done
 /!this->start/
 {
 	@untraced[pid] = count();

@@ -5,8 +5,10 @@
  * leak shows as a live count that keeps growing. CPython declares these
  * probes but never fires them: use it with interpreters that do.
  *
- * usage: instances.d -p PID     or     instances.d -c 'COMMAND ARGS'
- * python*:::* matches the python provider of every process (python1234),
+ * usage: instances.d PROVIDER -p PID
+ *        instances.d PROVIDER -c 'COMMAND ARGS'
+ * PROVIDER: python, or lua for examples/lua; $1*:::* matches that provider
+ * of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
  * instances.bt.
@@ -16,13 +18,13 @@
 
 dtrace:::BEGIN { printf("Tracing... Hit Ctrl-C to end.\n"); }
 
-python*:::instance-new-done
+$1*:::instance-new-done
 {
 	@created[copyinstr(arg0), copyinstr(arg1)] = count();
 	@live[copyinstr(arg0), copyinstr(arg1)] = sum(1);
 }
 
-python*:::instance-delete-done
+$1*:::instance-delete-done
 {
 	@deleted[copyinstr(arg0), copyinstr(arg1)] = count();
 	@live[copyinstr(arg0), copyinstr(arg1)] = sum(-1);

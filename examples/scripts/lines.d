@@ -3,8 +3,10 @@
  * lines.d: the hottest lines: the 20 lines run most often, by file, line
  * number and function.
  *
- * usage: lines.d -p PID     or     lines.d -c 'COMMAND ARGS'
- * python*:::* matches the python provider of every process (python1234),
+ * usage: lines.d PROVIDER -p PID
+ *        lines.d PROVIDER -c 'COMMAND ARGS'
+ * PROVIDER: python, or lua for examples/lua; $1*:::* matches that provider
+ * of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
  * lines.bt.
@@ -14,7 +16,7 @@
 
 dtrace:::BEGIN { printf("Tracing... Hit Ctrl-C to end.\n"); }
 
-python*:::line { @lines[copyinstr(arg0), arg2, copyinstr(arg1)] = count(); }
+$1*:::line { @lines[copyinstr(arg0), arg2, copyinstr(arg1)] = count(); }
 
 dtrace:::END
 {

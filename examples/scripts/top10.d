@@ -3,8 +3,10 @@
  * top10.d: the ten most called functions, by file and function (the talk's
  * second example).
  *
- * usage: top10.d -p PID     or     top10.d -c 'COMMAND ARGS'
- * python*:::* matches the python provider of every process (python1234),
+ * usage: top10.d PROVIDER -p PID
+ *        top10.d PROVIDER -c 'COMMAND ARGS'
+ * PROVIDER: python, or lua for examples/lua; $1*:::* matches that provider
+ * of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
  * top10.bt.
@@ -14,10 +16,10 @@
 
 dtrace:::BEGIN { printf("Tracing... Hit Ctrl-C to end.\n"); }
 
-python*:::function-entry { @calls[copyinstr(arg0), copyinstr(arg1)] = count(); }
+$1*:::function-entry { @calls[copyinstr(arg0), copyinstr(arg1)] = count(); }
 
 /* CPython 3.11 fires function-entry only while line is enabled (gh-98894). */
-python*:::line /0/ { }
+$1*:::line /0/ { }
 
 dtrace:::END
 {

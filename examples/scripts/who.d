@@ -2,8 +2,10 @@
 /*
  * who.d: function calls by process: pid, user id and command (as py_who.d).
  *
- * usage: who.d -p PID     or     who.d -c 'COMMAND ARGS'
- * python*:::* matches the python provider of every process (python1234),
+ * usage: who.d PROVIDER -p PID
+ *        who.d PROVIDER -c 'COMMAND ARGS'
+ * PROVIDER: python, or lua for examples/lua; $1*:::* matches that provider
+ * of every process (python1234),
  * whether the probes come from libpyprobe or from CPython itself; the trace
  * ends when the process of -p or -c exits, or at Ctrl-C. bpftrace twin:
  * who.bt.
@@ -13,10 +15,10 @@
 
 dtrace:::BEGIN { printf("Tracing... Hit Ctrl-C to end.\n"); }
 
-python*:::function-entry { @calls[pid, uid, execname] = count(); }
+$1*:::function-entry { @calls[pid, uid, execname] = count(); }
 
 /* CPython 3.11 fires function-entry only while line is enabled (gh-98894). */
-python*:::line /0/ { }
+$1*:::line /0/ { }
 
 dtrace:::END
 {

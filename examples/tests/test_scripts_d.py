@@ -11,9 +11,11 @@ every NAME.bt and NAME.d (each must have its twin):
   the BPFTRACE_STRLEN it needs in its first line (`#!/usr/bin/env -S
   BPFTRACE_STRLEN=N bpftrace`) and says why in its header, one that reads
   none sets none and says so;
-- every probe is one of probes/python.d, with D's `-` for `__`
-  (`python*:::function-entry`), bpftrace's module a positional parameter
-  (`usdt:$1:python:function__entry`), never a path;
+- every probe is one of probes/python.d, with D's `-` for `__`; the
+  provider is the script's argument, never a name of its own: D's first
+  macro argument (`$1*:::function-entry`, $1 python or lua), bpftrace's
+  second positional parameter after its module, never a path
+  (`usdt:$1:$2:function__entry`);
 - both use the same probes, and each probe's arguments the same way: a
   string argument read as a string (copyinstr(argN) / str(argN), or in a
   .bt from an offset or byte by byte), a number as a number, never an
@@ -112,14 +114,14 @@ def probe_uses(path, signatures):
     for probes, code in clauses(text, name):
         for probe in probes:
             if bt:
-                m = re.fullmatch(r"usdt:\$1:python:(\w+)", probe)
+                m = re.fullmatch(r"usdt:\$1:\$2:(\w+)", probe)
                 if probe.startswith("usdt") and not m:
-                    fail(f"{name}: {probe}: the module must be $1 and the provider python")
+                    fail(f"{name}: {probe}: the module must be $1 and the provider $2")
                 other = probe in ("BEGIN", "END") or probe.startswith(("tracepoint:", "interval:"))
             else:
-                m = re.fullmatch(r"python\*:::([\w-]+)", probe)
+                m = re.fullmatch(r"\$1\*:::([\w-]+)", probe)
                 check(m or probe in ("dtrace:::BEGIN", "dtrace:::END", "BEGIN", "END"),
-                      f"{name}: {probe}: expected python*:::NAME or BEGIN/END")
+                      f"{name}: {probe}: expected $1*:::NAME or BEGIN/END")
                 other = not m
             if other:
                 check(not re.search(r"\barg\d+\b", code), f"{name}: {probe} reads probe arguments")
@@ -136,7 +138,7 @@ def probe_uses(path, signatures):
                       f"{'string' if kinds[index] == 's' else 'number'}, the script uses it as a "
                       f"{'string' if kind == 's' else 'number'}")
             uses.setdefault(probe_name, set()).update(used)
-    check(uses, f"{name}: no python probe")
+    check(uses, f"{name}: no probe of the provider")
     return uses
 
 

@@ -35,9 +35,16 @@ CONTROL, CLOSE, READY = "\x1e", "\x1e\n", "\x1eready\n"  # src/d/d_data.h
 CPYTHON_SCRIPTS = ("call_stack.d", "gc.d", "line.d")
 
 
+def macro_arguments(script):
+    """The repo's scripts take the provider as their first macro argument
+    ($1*:::function-entry): python here."""
+    with open(script) as f:
+        return ["python"] if "$1*:::" in f.read() else []
+
+
 def translate(opts, script, pid, extra=(), python=True):
     files = ["--file", opts.library] + (["--file", opts.python] if opts.python and python else [])
-    cmd = [opts.translate, "-Z", "-p", str(pid), *extra, *files, "-s", script]
+    cmd = [opts.translate, "-Z", "-p", str(pid), *extra, *files, "-s", script, *macro_arguments(script)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     check(proc.returncode == 0, f"{' '.join(cmd)}: exit {proc.returncode}\n{proc.stdout}{proc.stderr}")
     return proc.stdout

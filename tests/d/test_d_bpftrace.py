@@ -29,7 +29,7 @@ import tempfile
 import time
 
 from common import bpftrace_usable, check, fail, skip
-from test_scripts import TOUR, expect_equal, tour_calls
+from test_scripts import TOUR, Workload, expect_equal, tour_calls
 
 CONTROL, CLOSE, READY = "\x1e", "\x1e\n", "\x1eready\n"  # src/d/d_data.h
 CPYTHON_SCRIPTS = ("call_stack.d", "gc.d", "line.d")
@@ -161,7 +161,7 @@ def counts(opts, bpftrace, script, record, map_name, split):
     with tempfile.TemporaryDirectory(prefix="pyprobe-d-") as tmp:
         maps = first_map(trace_pint(opts, bpftrace, script, tmp), record)
     seen = {split(key): value for key, value in maps[map_name].items()}
-    expect_equal(os.path.basename(script), seen, tour_calls())
+    expect_equal(os.path.basename(script), seen, tour_calls(Workload(opts.programs)))
 
 
 def main():
@@ -200,7 +200,8 @@ def main():
     # the "-" is pyprobe's to add; END's trunc (action 0) prints them all
     counts(opts, bpftrace, top10, CONTROL + "0\n", "@a_", lambda key: tuple(key.split(",")))
     print(f"ok: {loaded} translations of {len(scripts)} scripts loaded and ran their END; "
-          f"calls.d and the talk's top-10 counted {len(tour_calls())} functions' calls exactly")
+          f"calls.d and the talk's top-10 counted {len(tour_calls(Workload(opts.programs)))} functions' calls "
+          "exactly")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 
     test_d_bpftrace.py --translate D_TRANSLATE_FILE --library LIBPYPROBE
                        --pint PINT --programs DIR [--python PYTHON]
-                       [--cpython-scripts DIR] SCRIPT...
+                       [--cpython-scripts DIR] [--launch LAUNCH_PY] SCRIPT...
 
 1. Every SCRIPT (the repo's examples/scripts/*.d; tests/d/scripts: the
    talk's two scripts and features.d, every kind of probe and action) and
@@ -15,8 +15,11 @@
    EXIT record of the plan and the CLOSE record come out.
 2. calls.d, calltime.d and the talk's top-10 script, translated (-q, as
    the talk runs it) for pint running tour.pint (-p), count every
-   function's calls exactly: bpftrace's maps
-   hold what the sample does (examples/tests/test_scripts.py knows).
+   function's calls exactly (examples/tests/test_scripts.py knows them).
+3. CPython's call_stack.d, gc.d and line.d, unchanged, on their scenario
+   programs under PYTHON: what bpftrace prints, with pyprobe's segments
+   resolved as its renderer would, normalised as test_dtrace.py does, is
+   CPython's .d.expected (with --launch).
 
 Needs root and bpftrace (exit 77, or a failure under
 PYPROBE_REQUIRE_TRACERS=1).
@@ -24,20 +27,24 @@ PYPROBE_REQUIRE_TRACERS=1).
 import argparse
 import json
 import os
+import posixpath
+import re
+import shutil
 import signal
 import subprocess
 import tempfile
 import time
 
 from common import bpftrace_usable, check, fail, skip
+from test_cpython import normalize_trace_output
 from test_scripts import TOUR, Workload, expect_equal, tour_calls
 
 CONTROL, CLOSE, READY = "\x1e", "\x1e\n", "\x1eready\n"  # src/d/d_data.h
 CPYTHON_SCRIPTS = ("call_stack.d", "gc.d", "line.d")
 
 
-def translate(opts, script, pid, extra=(), python=True):
-    files = ["--file", opts.library] + (["--file", opts.python] if opts.python and python else [])
+def translate(opts, script, pid, extra=(), python=True, library=True):
+    files = (["--file", opts.library] if library else []) + (["--file", opts.python] if opts.python and python else [])
     cmd = [opts.translate, "-Z", "-p", str(pid), *extra, *files, "-s", script]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     check(proc.returncode == 0, f"{' '.join(cmd)}: exit {proc.returncode}\n{proc.stdout}{proc.stderr}")
@@ -168,6 +175,56 @@ def counts(opts, bpftrace, script, record, map_name, split):
     expect_equal(os.path.basename(script), seen, tour_calls(Workload(opts.programs)))
 
 
+# ---- CPython's own scenarios ----
+
+SEGMENT = re.compile("\x1f([WBD])([^\x1d]*)\x1d([^\x1f\x1c]*)\x1c")
+
+
+def resolve_segments(text):
+    """The wire protocol's inline segments (d_data.h), innermost first, as
+    pyprobe's renderer resolves them: %*s, basename, dirname."""
+    while (m := SEGMENT.search(text)) is not None:
+        op, arg, inner = m.groups()
+        value = ("%*s" % (int(arg), inner) if op == "W" else
+                 posixpath.basename(inner) if op == "B" else posixpath.dirname(inner))
+        text = text[:m.start()] + value + text[m.end():]
+    return text
+
+
+def cpython_scenario(opts, bpftrace, name, tmp):
+    """CPython's NAME.d, unchanged, on its NAME.py under PYTHON (run as
+    test_dtrace.py does, from the tracer's attaching on): the printed lines,
+    segments resolved and normalised as test_dtrace.py does, are its
+    NAME.d.expected."""
+    directory = opts.cpython_scripts
+    path, out, ready = (os.path.join(tmp, name + suffix) for suffix in (".bt", ".out", ".ready"))
+    child = subprocess.Popen([opts.python, opts.launch, os.path.join(directory, name + ".py")], cwd=directory,
+                             env=dict(os.environ, PYPROBE_READY_FILE=ready), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    tracer = None
+    try:
+        with open(path, "w") as f:
+            f.write(translate(opts, os.path.join(directory, name + ".d"), child.pid, ["-q"], library=False))
+        tracer = subprocess.Popen([bpftrace, "-f", "json", "-o", out, path], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        wait_attached(out, tracer)
+        open(ready, "w").close()
+        _, child_err = child.communicate(timeout=180)
+        check(child.returncode == 0, f"{name}.py exit {child.returncode}: {child_err}")
+        stop(tracer)
+    finally:
+        for p in (child, tracer):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+    text = "".join(resolve_segments(e["data"]) for e in events(out)
+                   if e["type"] == "printf" and not e["data"].startswith(CONTROL))
+    with open(os.path.join(directory, name + ".d.expected")) as f:
+        expected = f.read().rstrip()
+    actual = normalize_trace_output(text)
+    check(actual == expected, f"{name}.d on {opts.python}:\n--- expected\n{expected}\n--- printed\n{actual}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--translate", required=True)
@@ -176,6 +233,7 @@ def main():
     parser.add_argument("--programs", required=True)
     parser.add_argument("--python", help="a CPython built --with-dtrace, e.g. /usr/bin/python3.11")
     parser.add_argument("--cpython-scripts", help="Lib/test/dtracedata, from libpython3.11-testsuite")
+    parser.add_argument("--launch", help="tests/cpython/launch.py: runs a program once the tracer is attached")
     parser.add_argument("scripts", nargs="+")
     opts = parser.parse_args()
     bpftrace = bpftrace_usable()
@@ -184,6 +242,12 @@ def main():
         if not all(os.path.exists(os.path.join(opts.cpython_scripts, s)) for s in CPYTHON_SCRIPTS):
             skip(f"CPython's D scripts are not in {opts.cpython_scripts}: apt-get install libpython3.11-testsuite")
         scripts += [os.path.join(opts.cpython_scripts, s) for s in CPYTHON_SCRIPTS]
+    private = tempfile.TemporaryDirectory(prefix="pyprobe-d-python-")
+    if opts.python:
+        # A private copy: a probe attached by file fires in every process
+        # that runs the file, and enables CPython 3.11's slow tracing path
+        # there (its line probe): on the copy, only in this test's.
+        opts.python = shutil.copy2(opts.python, os.path.join(private.name, os.path.basename(opts.python)))
     target = subprocess.Popen(["sleep", "600"])  # $target of the scripts that use it
     loaded = 0
     try:
@@ -206,9 +270,16 @@ def main():
     # the talk's: @[strjoin(strjoin(file, "-"), function)]: two key parts,
     # the "-" is pyprobe's to add; END's trunc (action 0) prints them all
     counts(opts, bpftrace, top10, CONTROL + "0\n", "@a_", lambda key: tuple(key.split(",")))
+    scenarios = []
+    if opts.cpython_scripts and opts.python and opts.launch:
+        with tempfile.TemporaryDirectory(prefix="pyprobe-d-") as tmp:
+            for script in CPYTHON_SCRIPTS:
+                cpython_scenario(opts, bpftrace, script[:-2], tmp)
+                scenarios.append(script)
+    private.cleanup()
     print(f"ok: {loaded} translations of {len(scripts)} scripts loaded and ran their END; "
           f"calls.d, calltime.d and the talk's top-10 counted {len(tour_calls(Workload(opts.programs)))} functions' calls "
-          "exactly")
+          f"exactly; {', '.join(scenarios) or 'no CPython scenario'} printed CPython's expected lines on {opts.python}")
 
 
 if __name__ == "__main__":

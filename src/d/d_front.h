@@ -12,9 +12,10 @@
  *   pyprobe__d_translate()                             the bpftrace program + plan
  *
  * Parsing also checks everything that does not depend on the macro
- * arguments (names, types, arities, refused features), so that a broken
- * script fails before any process is started; translation checks again
- * with the arguments bound.
+ * arguments or the probes found (names, types, arities, and whatever the
+ * translation refuses, by translating for made-up probes), so that a
+ * broken script fails before any process is started; translation checks
+ * again with the arguments bound.
  */
 #ifndef PYPROBE_D_FRONT_H
 #define PYPROBE_D_FRONT_H
@@ -73,8 +74,12 @@ struct pyprobe__d_translate_options {
     int zdefs;                  /* -Z: a description may match no probe */
     int defaultargs;            /* a missing $N is 0, a missing $$N "" */
     int destructive;            /* -w: accepted; no destructive action is translated */
-    int64_t strsize;            /* bytes of a traced string: BPFTRACE_STRLEN (0: bpftrace's) */
-    int64_t switchrate_hz;      /* accepted; bpftrace's own polling decides */
+    int64_t strsize;            /* bytes of a traced string: BPFTRACE_STRLEN (0: bpftrace's 64).
+                                   bpftrace 0.17 keeps strings on the 512-byte BPF stack, so a
+                                   program loads only up to a size that depends on its blocks
+                                   (measured: 200 for audit.d, 168 for calls.d, 72 for
+                                   calltime.d); `bpftrace --emit-elf` fails above it ("BPF
+                                   stack limit of 512 bytes is exceeded") */
     int64_t walltime_offset_ns; /* walltimestamp - timestamp; 0: measured at translation */
 };
 

@@ -3,7 +3,7 @@
 
     test_d_bpftrace.py --translate D_TRANSLATE_FILE --library LIBPYPROBE
                        --pint PINT --programs DIR [--python PYTHON]
-                       [--cpython-scripts DIR] SCRIPT...
+                       [--cpython-scripts DIR] [--launch LAUNCH_PY] SCRIPT...
 
 1. Every SCRIPT (the repo's examples/scripts/*.d; tests/d/scripts: the
    talk's two scripts and features.d, every kind of probe and action) and
@@ -13,9 +13,13 @@
    not quiet. bpftrace must load and attach the program (system-wide, by
    file), with no warning and no error, and on Ctrl-C run its END: the
    EXIT record of the plan and the CLOSE record come out.
-2. calls.d and the talk's top-10 script, translated (-q, as the talk runs
-   it) for pint running tour.pint (-p), count every function's calls exactly: bpftrace's maps
-   hold what the sample does (examples/tests/test_scripts.py knows).
+2. calls.d, calltime.d and the talk's top-10 script, translated (-q, as
+   the talk runs it) for pint running tour.pint (-p), count every
+   function's calls exactly (examples/tests/test_scripts.py knows them).
+3. CPython's call_stack.d, gc.d and line.d, unchanged, on their scenario
+   programs under PYTHON: what bpftrace prints, with pyprobe's segments
+   resolved as its renderer would, normalised as test_dtrace.py does, is
+   CPython's .d.expected (with --launch).
 
 Needs root and bpftrace (exit 77, or a failure under
 PYPROBE_REQUIRE_TRACERS=1).
@@ -23,12 +27,16 @@ PYPROBE_REQUIRE_TRACERS=1).
 import argparse
 import json
 import os
+import posixpath
+import re
+import shutil
 import signal
 import subprocess
 import tempfile
 import time
 
 from common import bpftrace_usable, check, fail, skip
+from test_cpython import normalize_trace_output
 from test_scripts import TOUR, Workload, expect_equal, tour_calls
 
 CONTROL, CLOSE, READY = "\x1e", "\x1e\n", "\x1eready\n"  # src/d/d_data.h
@@ -42,8 +50,8 @@ def macro_arguments(script):
         return ["python"] if "$1*:::" in f.read() else []
 
 
-def translate(opts, script, pid, extra=(), python=True):
-    files = ["--file", opts.library] + (["--file", opts.python] if opts.python and python else [])
+def translate(opts, script, pid, extra=(), python=True, library=True):
+    files = (["--file", opts.library] if library else []) + (["--file", opts.python] if opts.python and python else [])
     cmd = [opts.translate, "-Z", "-p", str(pid), *extra, *files, "-s", script, *macro_arguments(script)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     check(proc.returncode == 0, f"{' '.join(cmd)}: exit {proc.returncode}\n{proc.stdout}{proc.stderr}")
@@ -111,9 +119,12 @@ def load(bpftrace, name, program, tmp):
     check(proc.returncode == 0, f"{name}: bpftrace exit {proc.returncode}\n{err}\n--- program\n{program}")
     bad = problems(err)
     check(not bad, f"{name}: bpftrace said:\n" + "\n".join(bad) + f"\n--- program\n{program}")
+    # The EXIT action is the plan's last (the highest ID): its record, the
+    # status 0, then CLOSE; other CPUs' probes may still print around them.
     records = control_records(events(out))
-    check(len(records) >= 2 and records[-1] == CLOSE and records[-2].split()[1:] == ["0"],
-          f"{name}: no EXIT and CLOSE records at the end: {records}")
+    ids = [int(r[1:].split()[0]) for r in records if r[1:].split() and r[1:].split()[0].isdigit()]
+    exits = [i for i, r in enumerate(records) if ids and r == f"{CONTROL}{max(ids)} 0\n"]
+    check(exits and CLOSE in records[exits[-1]:], f"{name}: no EXIT record then CLOSE: {records}")
 
 
 # ---- call counts on pint ----
@@ -171,6 +182,56 @@ def counts(opts, bpftrace, script, record, map_name, split):
     expect_equal(os.path.basename(script), seen, tour_calls(Workload(opts.programs)))
 
 
+# ---- CPython's own scenarios ----
+
+SEGMENT = re.compile("\x1f([WBD])([^\x1d]*)\x1d([^\x1f\x1c]*)\x1c")
+
+
+def resolve_segments(text):
+    """The wire protocol's inline segments (d_data.h), innermost first, as
+    pyprobe's renderer resolves them: %*s, basename, dirname."""
+    while (m := SEGMENT.search(text)) is not None:
+        op, arg, inner = m.groups()
+        value = ("%*s" % (int(arg), inner) if op == "W" else
+                 posixpath.basename(inner) if op == "B" else posixpath.dirname(inner))
+        text = text[:m.start()] + value + text[m.end():]
+    return text
+
+
+def cpython_scenario(opts, bpftrace, name, tmp):
+    """CPython's NAME.d, unchanged, on its NAME.py under PYTHON (run as
+    test_dtrace.py does, from the tracer's attaching on): the printed lines,
+    segments resolved and normalised as test_dtrace.py does, are its
+    NAME.d.expected."""
+    directory = opts.cpython_scripts
+    path, out, ready = (os.path.join(tmp, name + suffix) for suffix in (".bt", ".out", ".ready"))
+    child = subprocess.Popen([opts.python, opts.launch, os.path.join(directory, name + ".py")], cwd=directory,
+                             env=dict(os.environ, PYPROBE_READY_FILE=ready), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    tracer = None
+    try:
+        with open(path, "w") as f:
+            f.write(translate(opts, os.path.join(directory, name + ".d"), child.pid, ["-q"], library=False))
+        tracer = subprocess.Popen([bpftrace, "-f", "json", "-o", out, path], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        wait_attached(out, tracer)
+        open(ready, "w").close()
+        _, child_err = child.communicate(timeout=180)
+        check(child.returncode == 0, f"{name}.py exit {child.returncode}: {child_err}")
+        stop(tracer)
+    finally:
+        for p in (child, tracer):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+    text = "".join(resolve_segments(e["data"]) for e in events(out)
+                   if e["type"] == "printf" and not e["data"].startswith(CONTROL))
+    with open(os.path.join(directory, name + ".d.expected")) as f:
+        expected = f.read().rstrip()
+    actual = normalize_trace_output(text)
+    check(actual == expected, f"{name}.d on {opts.python}:\n--- expected\n{expected}\n--- printed\n{actual}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--translate", required=True)
@@ -179,6 +240,7 @@ def main():
     parser.add_argument("--programs", required=True)
     parser.add_argument("--python", help="a CPython built --with-dtrace, e.g. /usr/bin/python3.11")
     parser.add_argument("--cpython-scripts", help="Lib/test/dtracedata, from libpython3.11-testsuite")
+    parser.add_argument("--launch", help="tests/cpython/launch.py: runs a program once the tracer is attached")
     parser.add_argument("scripts", nargs="+")
     opts = parser.parse_args()
     bpftrace = bpftrace_usable()
@@ -187,6 +249,12 @@ def main():
         if not all(os.path.exists(os.path.join(opts.cpython_scripts, s)) for s in CPYTHON_SCRIPTS):
             skip(f"CPython's D scripts are not in {opts.cpython_scripts}: apt-get install libpython3.11-testsuite")
         scripts += [os.path.join(opts.cpython_scripts, s) for s in CPYTHON_SCRIPTS]
+    private = tempfile.TemporaryDirectory(prefix="pyprobe-d-python-")
+    if opts.python:
+        # A private copy: a probe attached by file fires in every process
+        # that runs the file, and enables CPython 3.11's slow tracing path
+        # there (its line probe): on the copy, only in this test's.
+        opts.python = shutil.copy2(opts.python, os.path.join(private.name, os.path.basename(opts.python)))
     target = subprocess.Popen(["sleep", "600"])  # $target of the scripts that use it
     loaded = 0
     try:
@@ -199,15 +267,26 @@ def main():
     finally:
         target.kill()
         target.wait()
-    calls = next(s for s in opts.scripts if os.path.basename(s) == "calls.d")
-    top10 = next(s for s in opts.scripts if os.path.basename(s) == "talk_top10.d")
+    calls, calltime, top10 = (next(s for s in opts.scripts if os.path.basename(s) == name)
+                              for name in ("calls.d", "calltime.d", "talk_top10.d"))
     # calls.d: @calls[file, function], printed by its END's printa (action 0)
     counts(opts, bpftrace, calls, CONTROL + "0\n", "@a_calls", lambda key: tuple(key.split(",")))
+    # calltime.d counts a return only when this->start, set by the clause
+    # before on the same probe, is not 0: this-> lives across the clauses
+    counts(opts, bpftrace, calltime, CONTROL + "0\n", "@a_calls", lambda key: tuple(key.split(",")))
     # the talk's: @[strjoin(strjoin(file, "-"), function)]: two key parts,
     # the "-" is pyprobe's to add; END's trunc (action 0) prints them all
     counts(opts, bpftrace, top10, CONTROL + "0\n", "@a_", lambda key: tuple(key.split(",")))
+    scenarios = []
+    if opts.cpython_scripts and opts.python and opts.launch:
+        with tempfile.TemporaryDirectory(prefix="pyprobe-d-") as tmp:
+            for script in CPYTHON_SCRIPTS:
+                cpython_scenario(opts, bpftrace, script[:-2], tmp)
+                scenarios.append(script)
+    private.cleanup()
     print(f"ok: {loaded} translations of {len(scripts)} scripts loaded and ran their END; "
-          f"calls.d and the talk's top-10 counted {len(tour_calls(Workload(opts.programs)))} functions' calls exactly")
+          f"calls.d, calltime.d and the talk's top-10 counted {len(tour_calls(Workload(opts.programs)))} functions' calls "
+          f"exactly; {', '.join(scenarios) or 'no CPython scenario'} printed CPython's expected lines on {opts.python}")
 
 
 if __name__ == "__main__":

@@ -237,7 +237,7 @@ static void print_value(struct pyprobe__d_render *r, size_t agg, const struct ag
         print_lquantize(r, a, e->bins, normal);
         break;
     case PYPROBE__D_AVG: /* dt_print_average */
-        pyprobe__d_say(r, " %16lld", e->count ? (long long)(e->value / (int64_t)normal / e->count) : 0LL);
+        pyprobe__d_say(r, " %16lld", (long long)pyprobe__d_div(pyprobe__d_div(e->value, (int64_t)normal), e->count));
         break;
     default:
         pyprobe__d_say(r, " %16lld", (long long)((uint64_t)e->value / normal));

@@ -143,13 +143,13 @@ static int fill_bins(const struct pyprobe__d_plan_aggregation *agg, const struct
         if (bucket->count == 0)
             continue;
         if (agg->fn == PYPROBE__D_LQUANTIZE) {
-            bins[lquantize_bin(agg, bucket)] += (int64_t)bucket->count;
+            bins[lquantize_bin(agg, bucket)] = pyprobe__d_add(bins[lquantize_bin(agg, bucket)], (int64_t)bucket->count);
             continue;
         }
         bin = quantize_bin(bucket);
         if (bin < 0)
             return bin;
-        bins[bin] += (int64_t)bucket->count;
+        bins[bin] = pyprobe__d_add(bins[bin], (int64_t)bucket->count);
     }
     return 0;
 }
@@ -196,10 +196,10 @@ static void merge(const struct pyprobe__d_plan_aggregation *agg, struct agg_entr
             into->value = from->value;
         break;
     default:
-        into->value += from->value;
-        into->count += from->count;
+        into->value = pyprobe__d_add(into->value, from->value);
+        into->count = pyprobe__d_add(into->count, from->count);
         for (size_t i = 0; i < bins; i++)
-            into->bins[i] += from->bins[i];
+            into->bins[i] = pyprobe__d_add(into->bins[i], from->bins[i]);
     }
 }
 
@@ -349,8 +349,8 @@ static int valcmp(const struct sort_context *c, const struct agg_entry *a, const
 
     switch (agg->fn) {
     case PYPROBE__D_AVG:
-        return compare(c, (long double)(a->count ? a->value / a->count : 0),
-                       (long double)(b->count ? b->value / b->count : 0));
+        return compare(c, (long double)pyprobe__d_div(a->value, a->count),
+                       (long double)pyprobe__d_div(b->value, b->count));
     case PYPROBE__D_QUANTIZE:
         rc = compare(c, quantized_sum(a->bins, &za), quantized_sum(b->bins, &zb));
         return rc ? rc : compare(c, (long double)za, (long double)zb);

@@ -260,7 +260,7 @@ static int add_value(const struct pyprobe__d_plan_aggregation *agg, const struct
     default:
         if (from->kind != PYPROBE__D_VALUE_INT)
             return -EBADMSG;
-        into->value += from->value;
+        into->value = pyprobe__d_add(into->value, from->value);
         into->count += (uint64_t)count;
         return 0;
     }

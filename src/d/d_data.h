@@ -175,4 +175,19 @@ struct pyprobe__d_plan {
     struct pyprobe__d_output_options output;
 };
 
+/* Aggregation arithmetic as the kernel's 64-bit maps do it: sums wrap, and
+ * no quotient traps (x / 0 is 0, INT64_MIN / -1 wraps). Data from bpftrace
+ * is untrusted input here, so C's undefined cases must not be reachable. */
+static inline int64_t pyprobe__d_add(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+static inline int64_t pyprobe__d_div(int64_t a, int64_t b)
+{
+    if (b == 0)
+        return 0;
+    return b == -1 ? (int64_t)(0 - (uint64_t)a) : a / b;
+}
+
 #endif /* PYPROBE_D_DATA_H */

@@ -777,6 +777,24 @@ static bool clause_uses_vtimestamp(const struct pyprobe__d_clause *clause)
     return uses_vtimestamp(clause->predicate);
 }
 
+/* Whether a firing of the clause puts a record in DTrace's buffer, the
+ * only thing dtrace prints a probe line (and -F indents) for: the default
+ * action of an empty clause, or a statement that is an action (trace,
+ * printf, printa, trunc, exit, ustack, ...). Assignments and aggregations
+ * record nothing (dt_compile_exp's void DIFEXPR; dtrace_ecb_resize sets
+ * such an ECB's size to 0), so such a clause prints nothing. */
+static bool clause_records(const struct pyprobe__d_clause *clause)
+{
+    for (size_t i = 0; i < clause->statements.count; i++) {
+        const struct pyprobe__d_node *n = clause->statements.items[i];
+
+        if (n->kind == PYPROBE__D_N_CALL && n->builtin &&
+            (n->builtin->kind == PYPROBE__D_BK_ACTION || n->builtin->id == PYPROBE__D_F_USTACK))
+            return true;
+    }
+    return clause->statements.count == 0;
+}
+
 /* vtimestamp: each thread's on-CPU time, kept by sched_switch for the
  * threads that fired a probe whose clause reads it (from then on: only
  * differences of vtimestamp are exact, which is what scripts take). */
@@ -814,6 +832,7 @@ static void emit_clause(struct translation *t, const struct pyprobe__d_target *t
     const struct pyprobe__d_clause *clause = target->clause;
     const struct pyprobe__d_output_options *o = &t->e.options->output;
     struct pyprobe__d_buf condition = {0};
+    bool records;
 
     t->e.target = target;
     pyprobe__d_line(&t->e, "// %s", pyprobe__d_where(&t->e, clause->file, clause->line));
@@ -829,11 +848,12 @@ static void emit_clause(struct translation *t, const struct pyprobe__d_target *t
         pyprobe__d_line(&t->e, "if (%s) {", condition.text);
         t->e.indent++;
     }
-    if (!o->quiet || o->flowindent)
+    records = clause_records(clause);
+    if (records && (!o->quiet || o->flowindent))
         emit_probe_record(t, target);
     for (size_t i = 0; i < clause->statements.count; i++)
         pyprobe__d_emit_statement(&t->e, clause->statements.items[i]);
-    if (!o->quiet)
+    if (records && !o->quiet)
         pyprobe__d_line(&t->e, "printf(\"\\n\");");
     if (condition.text) {
         t->e.indent--;

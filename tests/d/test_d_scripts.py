@@ -67,6 +67,25 @@ def test_count(runs):
     check(status == 0 and out == expected, f"count: exit {status}: got\n{out!r}\nexpected\n{expected!r}\n{err}")
 
 
+def test_aggregating_clause_prints_no_line(runs):
+    """Not quiet, but the clause only assigns and aggregates: it records
+    nothing in DTrace's buffer, so dtrace prints no heading and no probe
+    line for it (dtrace_ecb_resize), only the aggregation at the end; a
+    clause that records (printf) in the same run gets its line."""
+    calls, _ = fib_program_calls()
+    provider = runs.args.provider
+    status, out, err = runs.pyprobe("-n", provider + "$target:::function-entry { self->n++; @[copyinstr(arg1)] = count(); }",
+                                    command=True)
+    expected = "\n" + rows([("<module>", 1), ("factorial", 10), ("fib", calls)])
+    check(status == 0 and out == expected, f"aggregating clause: exit {status}: got\n{out!r}\nexpected\n{expected!r}\n{err}")
+    status, out, err = runs.pyprobe("-n", provider + "$target:::function-entry { @[copyinstr(arg1)] = count(); }",
+                                    "-n", 'END { printf("end"); }', command=True)
+    lines = out.splitlines()
+    check(status == 0 and out.startswith(HEADING) and lines[1].endswith(":END end") and lines.count(lines[1]) == 1
+          and len(lines) == 2 + 1 + 3,
+          f"one recording clause: exit {status}: got\n{out!r}\n{err}")
+
+
 def test_printa_and_pid_provider(runs):
     """A script file: printa() with a format in END (the aggregation is not
     dumped again), and the pid provider's fire_entry, once per entry."""
@@ -95,7 +114,8 @@ def main():
     bpftrace_usable()
     with tempfile.TemporaryDirectory(prefix="pyprobe-d-scripts-") as tmp:
         runs = Runs(args, tmp)
-        for test in (test_begin, test_trace_record, test_count, test_printa_and_pid_provider):
+        for test in (test_begin, test_trace_record, test_count, test_aggregating_clause_prints_no_line,
+                     test_printa_and_pid_provider):
             test(runs)
             print(f"ok: {test.__name__}")
 

@@ -6,7 +6,8 @@
 Without --unprivileged (ctest demo_runs, root only): the demo must show
 every section, and the traced ones real data: the 12 probes, the call flow
 of imports.pint in order, the top ten of tour.pint with its exact counts,
-pauses of both generations, live instances by class, and a stock CPython's
+pauses of both generations, live instances by class, the talk's D one-liner
+through pyprobe -n (the top ten, ascending), and a stock CPython's
 call flow through the pyprobe package (when the machine has a 3.12+).
 
 With --unprivileged (ctest demo_unprivileged): the demo runs as a user who
@@ -51,7 +52,7 @@ def demo(opts, prefix=()):
 def check_traced(opts):
     bpftrace_usable()
     out = sections(demo(opts))
-    check(sorted(out) == [1, 2, 3, 4, 5, 6], f"sections {sorted(out)}, expected 1 to 6")
+    check(sorted(out) == [1, 2, 3, 4, 5, 6, 7], f"sections {sorted(out)}, expected 1 to 7")
     check_probe_listing(out[1])
 
     flow = re.findall(r"(->|<-) (\S+) (\S+):\d+$", out[2], flags=re.M)
@@ -76,12 +77,17 @@ def check_traced(opts):
                 "@live[Rect, geometry.pint]: 0",
                 "@created[Particle, tour.pint]: 3000", "@deleted[Particle, tour.pint]: 2700"):
         check(row in out[5], f"instances: no {row!r}:\n{out[5]}")
-    stock = check_stock_flow(out[6])
-    print(f"ok: the demo shows 6 sections, traced ones with the expected data ({stock})")
+    # The talk's one-liner through pyprobe -n: DTrace's rows, "FILE-FUNCTION"
+    # keys, the ten largest counts, ascending.
+    talk = [(key, int(n)) for key, n in re.findall(r"^\s+(\S+-\S+)\s+(\d+)$", out[6], flags=re.M)]
+    check(len(talk) == 10 and talk[-1] == ("tour.pint-Particle.step", 6000) and ("tour.pint-fib", 465) in talk
+          and [n for _, n in talk] == sorted(n for _, n in talk), f"the talk's one-liner:\n{out[6]}")
+    stock = check_stock_flow(out[7])
+    print(f"ok: the demo shows 7 sections, traced ones with the expected data ({stock})")
 
 
 def check_stock_flow(text):
-    """Section 6: a stock CPython's flow of prog.py through the pyprobe
+    """Section 7: a stock CPython's flow of prog.py through the pyprobe
     package, when the machine has a CPython 3.12+ with headers."""
     if text.startswith("No CPython 3.12+"):
         return "no stock CPython here"

@@ -90,6 +90,9 @@ int pyprobe__d_child_spawn(const char *command, struct pyprobe__d_child *child, 
     } else if (!(child->path = find_program(argv[0]))) {
         rc = -errno;
         snprintf(message, size, "failed to execute %s: %s", argv[0], strerror(errno));
+    } else if (!(child->argv0 = strdup(argv[0]))) {
+        rc = -ENOMEM;
+        snprintf(message, size, "out of memory");
     } else if (pipe2(release, O_CLOEXEC) != 0) {
         rc = -errno;
         snprintf(message, size, "cannot start %s: %s", argv[0], strerror(errno));
@@ -120,7 +123,8 @@ int pyprobe__d_child_spawn(const char *command, struct pyprobe__d_child *child, 
     free(text);
     if (rc != 0) {
         free(child->path);
-        child->path = NULL;
+        free(child->argv0);
+        child->path = child->argv0 = NULL;
     }
     return rc;
 }
@@ -190,6 +194,7 @@ void pyprobe__d_child_free(struct pyprobe__d_child *child)
     if (child->pidfd >= 0)
         close(child->pidfd);
     free(child->path);
+    free(child->argv0);
     *child = (struct pyprobe__d_child){.release_fd = -1, .error_fd = -1, .pidfd = -1};
 }
 

@@ -25,6 +25,7 @@
 struct pyprobe__d_child {
     pid_t pid;
     char *path;                 /* the executable it will run */
+    char *argv0;                /* as the command names it (a venv's python) */
     int release_fd;             /* closing it without a byte cancels */
     int error_fd;               /* the exec's errno, or EOF once it ran */
     int pidfd;                  /* readable when it exits; -1 where unsupported */

@@ -8,7 +8,7 @@ set(d_dir "${CMAKE_CURRENT_LIST_DIR}")
 add_library(pyprobe_d_consumer STATIC
   "${d_dir}/d_events.c" "${d_dir}/d_render.c" "${d_dir}/d_aggstate.c" "${d_dir}/d_aggprint.c"
   "${d_dir}/d_consume.c" "${d_dir}/d_child.c" "${d_dir}/d_run.c"
-  "${d_dir}/d_resolve.c" "${d_dir}/d_needed.c" "${d_dir}/d_session.c")
+  "${d_dir}/d_resolve.c" "${d_dir}/d_needed.c" "${d_dir}/d_python.c" "${d_dir}/d_session.c")
 # The front end (d_front.h) is pyprobe_d, the translation half.
 target_link_libraries(pyprobe_d_consumer PUBLIC pyprobe_d)
 target_include_directories(pyprobe_d_consumer PUBLIC "${d_dir}" PRIVATE "${PROJECT_SOURCE_DIR}/src/common")

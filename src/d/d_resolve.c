@@ -316,21 +316,25 @@ static int scan_process(struct resolver *r, int pid, enum scope source, bool mus
     return rc;
 }
 
-/* The held -c command's files: its executable and what it needs. */
+/* The held -c command's files: its executable, what it needs, and the
+ * pyprobe package's module when it is a CPython that has one. */
 static int scan_child(struct resolver *r, enum scope source)
 {
     const struct pyprobe__d_child *child = r->targets->child;
-    char **needed = NULL;
+    char **needed = NULL, *module = NULL;
     size_t count = 0;
     int rc = scan_file(r, child->path, child->pid, source, child->pid);
 
     if (rc == 0 && pyprobe__d_needed_files(child->path, &needed, &count) != 0)
         count = 0;
-    for (size_t i = 0; i < count; i++) {
-        if (rc == 0)
-            rc = scan_file(r, needed[i], child->pid, source, child->pid);
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        rc = scan_file(r, needed[i], child->pid, source, child->pid);
+    if (rc == 0 && child->argv0 && pyprobe__d_python_module(child->argv0, child->path, needed, count, &module) == 0 &&
+        module)
+        rc = scan_file(r, module, child->pid, source, child->pid);
+    free(module);
+    for (size_t i = 0; i < count; i++)
         free(needed[i]);
-    }
     free(needed);
     return rc;
 }

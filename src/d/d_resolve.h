@@ -77,6 +77,14 @@ void pyprobe__d_matches_free(struct pyprobe__d_matches *matches);
  * 0 and a malloc'd array of malloc'd paths (without `path` itself). */
 int pyprobe__d_needed_files(const char *path, char ***out, size_t *count);
 
+/* d_python.c: for a held command whose executable (`path`, or a file it
+ * needs) is CPython, the file of the pyprobe package's module that holds
+ * its python provider, as the interpreter run as `argv0` says: 0 and a
+ * malloc'd path, or 0 and NULL (not CPython, no package, the interpreter's
+ * own probes, no answer within 10 s). */
+int pyprobe__d_python_module(const char *argv0, const char *path, char *const *needed, size_t count,
+                             char **module);
+
 /* How many defined functions of the ELF file open at `fd` match the glob
  * (.symtab, else .dynsym): 0 and *count, or -errno. */
 int pyprobe__d_count_functions(int fd, const char *glob, size_t *count);

@@ -222,6 +222,68 @@ static int start(const struct pyprobe__d_run_options *o, struct bpftrace *b, cha
     return 0;
 }
 
+/* ---- how long a string can be ---- */
+
+enum { DEFAULT_STRLEN = 64, STRLEN_STEP = 16, DRY_RUN_SECONDS = 10 };
+
+static double now(void);
+
+/* Whether bpftrace compiles the program at BPFTRACE_STRLEN=length. */
+static bool compiles(const struct pyprobe__d_run_options *o, unsigned length)
+{
+    char value[24];
+    const char *argv[] = {o->bpftrace ? o->bpftrace : "bpftrace", "--emit-elf", "/dev/null", "/dev/fd/3", NULL};
+    int program = program_file(o->program, o->attached_record), status = 0;
+    double deadline = now() + DRY_RUN_SECONDS;
+    pid_t pid, w;
+
+    if (program < 0)
+        return false;
+    if ((pid = fork()) == 0) {
+        int null = open("/dev/null", O_RDWR);
+
+        setpgid(0, 0);
+        snprintf(value, sizeof value, "%u", length);
+        setenv("BPFTRACE_STRLEN", value, 1);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+            dup2(program, PROGRAM_FD) != PROGRAM_FD)
+            _exit(126);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(program);
+    if (pid < 0)
+        return false;
+    while ((w = waitpid(pid, &status, WNOHANG)) != pid) {
+        if ((w < 0 && errno != EINTR) || now() >= deadline) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                continue;
+            return false;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+unsigned pyprobe__d_fit_strlen(const struct pyprobe__d_run_options *o, unsigned most)
+{
+    unsigned low = DEFAULT_STRLEN, high = most - most % 8; /* low fits (or nothing does) */
+
+    if (high <= low || compiles(o, high))
+        return high > low ? high : low;
+    while (high - low > STRLEN_STEP) { /* high does not fit */
+        unsigned middle = low + (high - low) / 2 / STRLEN_STEP * STRLEN_STEP;
+
+        if (compiles(o, middle))
+            low = middle;
+        else
+            high = middle;
+    }
+    return low;
+}
+
 /* ---- the loop ---- */
 
 struct run {

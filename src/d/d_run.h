@@ -51,6 +51,15 @@ struct pyprobe__d_run_options {
 int pyprobe__d_run(const struct pyprobe__d_run_options *options, struct pyprobe__d_consumer *consumer,
                    struct pyprobe__d_render *render, int *status, char *message, size_t size);
 
+/* The largest BPFTRACE_STRLEN, bpftrace's own 64 + 16k or `most` (rounded
+ * down to a multiple of 8), at which bpftrace compiles options->program. bpftrace 0.17 keeps
+ * strings on the 512-byte BPF stack, so what fits depends on the program
+ * (two strings printed side by side fit at 128, not at 200). DTrace's own
+ * strsize is 256: without -x strsize, the run takes what fits, not 64.
+ * Each try is a dry run (bpftrace --emit-elf, about 0.3 s, 10 s at most);
+ * 64 when nothing larger compiles. */
+unsigned pyprobe__d_fit_strlen(const struct pyprobe__d_run_options *options, unsigned most);
+
 /* The program as bpftrace gets it: with the READY record first in its
  * BEGIN block unless it prints READY already or the plan has an ATTACHED
  * action (a -c command would otherwise stay held until the attach time

@@ -34,6 +34,9 @@ int pyprobe__d_trace_plan(const struct pyprobe__d_plan *plan, const struct pypro
 
     for (size_t i = 0; i < plan->action_count; i++)
         run.attached_record |= plan->actions[i].kind == PYPROBE__D_ACTION_ATTACHED;
+    /* No -x strsize: as long as the program's strings can be (d_run.h). */
+    if (!run.strlen && strstr(plan->program, "str("))
+        run.strlen = pyprobe__d_fit_strlen(&run, MAX_STRLEN);
     *status = 0;
     if (rc == 0)
         rc = pyprobe__d_consumer_new(plan, render, t->notice, t->notice_arg, &consumer);

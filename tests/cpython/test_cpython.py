@@ -6,10 +6,11 @@ scenarios, side by side with Debian's python3.11 (built --with-dtrace).
 STEP is one ctest test (label cpython):
   build       examples/cpython/build into DIR (the fixture of the others)
   probes      the built python publishes all 12 probes (pyprobe -l, or readelf)
-  scenarios   Lib/test/dtracedata's call_stack, gc and line under bpftrace
-              equivalents of their .d scripts, normalised as test_dtrace.py
-              does and compared with the .expected files: a table of both
-              builds; only the pyprobe build must match
+  scenarios   Lib/test/dtracedata's call_stack.d, gc.d and line.d, unchanged,
+              run by `pyprobe -q -s NAME.d -c 'PYTHON NAME.py'` (the D front
+              end), normalised as test_dtrace.py does and compared with the
+              .expected files, on the pyprobe build and on Debian's
+              python3.11 (--with-dtrace, gh-98894): both must match
   entry-only  gh-98894: function__entry alone fires for every ordinary call,
               and line's fire function is never called unless line is traced
   imports-audit  import__find__load__start/done and audit arguments
@@ -54,17 +55,6 @@ def python_of(work, shared=False):
     return python
 
 
-def module_of(work, python, shared):
-    """Where the pyprobe build's probes are: python itself (libpyprobe.a) or
-    the libpyprobe.so.1 it links (installed by examples/cpython/build)."""
-    if not shared:
-        return python
-    found = glob.glob(os.path.join(work, "prefix", "lib*", "**", "libpyprobe.so.1"), recursive=True)
-    if not found:
-        fail(f"no libpyprobe.so.1 under {work}/prefix")
-    return os.path.realpath(found[0])
-
-
 def dtracedata_of(work):
     found = sorted(glob.glob(os.path.join(work, "src", "Python-3.11*", "Lib", "test", "dtracedata")))
     if not found:
@@ -81,12 +71,6 @@ def anchor_of(path):
     return path if "Provider: python" in notes else None
 
 
-def bpftrace_script(name, python, directory):
-    with open(os.path.join(HERE, "dtracedata", name + ".bt")) as f:
-        text = f.read()
-    return text.replace("@PYTHON@", python).replace("@DIR_LEN@", str(len(directory) + 1))
-
-
 def normalize_trace_output(output):
     """test_dtrace.py's normalisation: rows are "TIMESTAMP<TAB>TEXT"; skip
     empty rows and '#' rows, sort on the timestamp, keep TEXT."""
@@ -99,13 +83,18 @@ def normalize_trace_output(output):
         fail(f"tracer produced unparsable output:\n{output}")
 
 
-def run_scenario(python, directory, name, module=None):
-    """(matches, expected lines, actual lines) for one scenario on one build
-    (module: where its probes are, python itself by default)."""
-    script = bpftrace_script(name, module or python, directory)
-    program = os.path.join(directory, name + ".py")
-    output, _ = trace_command(script, [python, LAUNCH, program], cwd=directory)
-    actual = normalize_trace_output(output)
+def run_scenario(pyprobe, python, directory, name):
+    """(matches, expected lines, actual lines) for one scenario on one build,
+    as test_dtrace.py runs it: `dtrace -q -s NAME.d -c 'PYTHON NAME.py'`
+    from the scenarios' directory, with pyprobe for dtrace. pyprobe holds
+    the command until the probes are attached, so nothing is missed.
+    python: the interpreter, or the words that run a file with it (a stock
+    one's `python -m pyprobe run`)."""
+    words = python if isinstance(python, list) else [python]
+    cmd = [pyprobe, "-q", "-s", name + ".d", "-c", " ".join(words + [name + ".py"])]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=directory, timeout=300)
+    check(proc.returncode == 0, f"{' '.join(cmd)}: exit {proc.returncode}\n{proc.stderr}")
+    actual = normalize_trace_output(proc.stdout)
     with open(os.path.join(directory, name + ".d.expected")) as f:
         expected = f.read().rstrip()
     return actual == expected, expected.splitlines(), actual.splitlines()
@@ -152,19 +141,20 @@ def step_probes(opts):
 
 
 def step_scenarios(opts):
+    check(opts.pyprobe and os.access(opts.pyprobe, os.X_OK), f"scenarios: no pyprobe command ({opts.pyprobe})")
     python = python_of(opts.work, opts.shared)
     directory = dtracedata_of(opts.work)
     mine = "pyprobe build (libpyprobe.so)" if opts.shared else "pyprobe build"
-    builds = [(mine, python, module_of(opts.work, python, opts.shared))]
+    builds = [(mine, python)]
     anchor = None if opts.shared else anchor_of(opts.anchor)
     if anchor:
-        builds.append((f"Debian {os.path.basename(anchor)}", anchor, anchor))
+        builds.append((f"Debian {os.path.basename(anchor)}", anchor))
     results = {}
-    for label, path, module in builds:
+    for label, path in builds:
         for name in SCENARIOS:
-            results[label, name] = run_scenario(path, directory, name, module)
+            results[label, name] = run_scenario(opts.pyprobe, path, directory, name)
     if not anchor and not opts.shared:
-        builds.append((f"{opts.anchor}", None, None))
+        builds.append((f"{opts.anchor}", None))
 
     def cell(label, name):
         if (label, name) not in results:
@@ -181,11 +171,11 @@ def step_scenarios(opts):
     for name in SCENARIOS:
         cells = [name] + [cell(b[0], name) for b in builds]
         print("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
-    bad = [name for name in SCENARIOS if not results[mine, name][0]]
-    for name in bad:
-        _, expected, actual = results[mine, name]
-        print(f"--- {name}.d.expected\n" + "\n".join(expected) + f"\n--- {mine}\n" + "\n".join(actual))
-    check(not bad, f"the {mine} differs from CPython's expected output in: {', '.join(bad)}")
+    bad = [(label, name) for (label, name), result in results.items() if not result[0]]
+    for label, name in bad:
+        _, expected, actual = results[label, name]
+        print(f"--- {name}.d.expected\n" + "\n".join(expected) + f"\n--- {label}\n" + "\n".join(actual))
+    check(not bad, "differs from CPython's expected output: " + ", ".join(f"{name}.d on {label}" for label, name in bad))
 
 
 def count_script(python, with_line, fire_uprobe):
@@ -290,7 +280,7 @@ def main():
     parser.add_argument("--work", required=True, help="examples/cpython/build's --work directory")
     parser.add_argument("--build-script", help="examples/cpython/build")
     parser.add_argument("--pyprobe-build", help="the pyprobe build tree to link")
-    parser.add_argument("--pyprobe", help="the pyprobe command (pyprobe -l)")
+    parser.add_argument("--pyprobe", help="the pyprobe command (probes: pyprobe -l; scenarios: pyprobe -s)")
     parser.add_argument("--readelf", default="readelf")
     parser.add_argument("--shared", action="store_true",
                         help="build and scenarios: the CPython linked with libpyprobe.so")

@@ -86,6 +86,30 @@ def test_aggregating_clause_prints_no_line(runs):
           f"one recording clause: exit {status}: got\n{out!r}\n{err}")
 
 
+def test_long_strings_whole(runs):
+    """No -x strsize: strings as long as the program's fit on bpftrace 0.17's
+    BPF stack (d_run.h), not its 64 bytes. A file name of 150 bytes, the
+    key of a count, comes out whole; with -x strsize=64 it is cut."""
+    calls, _ = fib_program_calls()
+    directory = os.path.join(runs.tmp, "d" * (140 - len(runs.tmp)))
+    os.makedirs(directory, exist_ok=True)
+    program = os.path.join(directory, "fib.pint")
+    with open(runs.fib) as src, open(program, "w") as dst:
+        dst.write(src.read())
+    script = runs.args.provider + "$target:::function-entry { @[copyinstr(arg0)] = count(); }"
+    for extra, name in (([], program), (["-x", "strsize=64"], program[:63])):
+        out = os.path.join(runs.tmp, "long.out")
+        if os.path.exists(out):
+            os.unlink(out)  # -o appends, as dtrace's does
+        proc = run([runs.args.pyprobe, "-q", "-o", out, *extra, "-n", script, "-c", f"{runs.args.pint} {program}"],
+                   check_exit=False, timeout=180)
+        with open(out) as f:
+            text = f.read()
+        expected = "\n" + rows([(name, 1 + 10 + calls)])
+        check(proc.returncode == 0 and text == expected,
+              f"{' '.join(extra) or 'no strsize'}: exit {proc.returncode}: got\n{text!r}\nexpected\n{expected!r}\n{proc.stderr}")
+
+
 def test_printa_and_pid_provider(runs):
     """A script file: printa() with a format in END (the aggregation is not
     dumped again), and the pid provider's fire_entry, once per entry."""
@@ -115,7 +139,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="pyprobe-d-scripts-") as tmp:
         runs = Runs(args, tmp)
         for test in (test_begin, test_trace_record, test_count, test_aggregating_clause_prints_no_line,
-                     test_printa_and_pid_provider):
+                     test_long_strings_whole, test_printa_and_pid_provider):
             test(runs)
             print(f"ok: {test.__name__}")
 

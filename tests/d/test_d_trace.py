@@ -231,8 +231,28 @@ def start_waiting_pint(pint, ready, probes, seconds):
     """pint waiting, before it runs fib.pint, for `probes` enabled probes and the ready file."""
     env = dict(os.environ, PINT_WAIT_FOR_TRACER=str(probes), PINT_WAIT_SECONDS=str(seconds),
                PYPROBE_READY_FILE=ready)
-    return subprocess.Popen([pint.pint, pint.fib], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    child = subprocess.Popen([pint.pint, pint.fib], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True, env=env)
+    wait_loaded(child.pid, pint.pint)
+    return child
+
+
+def wait_loaded(pid, program, seconds=30):
+    """Until process pid runs program with its libraries mapped (ld.so maps
+    every DT_NEEDED library, libc among them, before the program's code
+    runs): only then does dtrace -p find its probes, as it would in any
+    process already running. Right after fork it is still this python."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(program):
+                with open(f"/proc/{pid}/maps") as f:
+                    if "/libc.so" in f.read():
+                        return
+        except OSError:
+            pass
+        time.sleep(0.01)
+    fail(f"pid {pid} did not start {program} within {seconds} s")
 
 
 def test_pid(args, pint):

@@ -7,10 +7,11 @@ return or line probes of its own), traced by bpftrace.
   install     the interpreter (examples/cpython/stock VERSION: pyenv's, or
               built from Debian's source), a venv of it in DIR/venv, and the
               package built and installed there by python/install
-  scenarios   CPython's own Lib/test/dtracedata call_stack, gc and line,
-              under `python -m pyprobe run`, traced with the bpftrace
-              versions of their .d scripts: equal to the version's own
-              .expected after test_dtrace.py's normalisation
+  scenarios   CPython's own Lib/test/dtracedata call_stack.d, gc.d and
+              line.d, unchanged, run by `pyprobe -q -s NAME.d -c 'python
+              -m pyprobe run NAME.py'` (the D front end finds the package's
+              module through the held interpreter): equal to the version's
+              own .expected after test_dtrace.py's normalisation
   counts      a workload with known counts (exceptions, generators closed
               and thrown into, asyncio, threads): exact calls, and entries
               equal returns for every function of it
@@ -44,7 +45,7 @@ import tempfile
 import time
 
 from common import Attached, check, fail, run, trace_command
-from test_cpython import bpftrace_script, normalize_trace_output  # tests/cpython: the 3.11 scenarios' own
+from test_cpython import run_scenario  # tests/cpython: the 3.11 scenarios' own
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -132,16 +133,13 @@ def step_install(opts):
 def step_scenarios(opts):
     stock = stock_of(opts)
     directory = os.path.join(stock.ask("import os, test; print(os.path.dirname(test.__file__))"), "dtracedata")
+    check(opts.pyprobe, "scenarios: --pyprobe is needed")
     for name in ("call_stack", "gc", "line"):
-        script = bpftrace_script(name, stock.module, directory)
-        output, _ = trace_command(script, stock.under_pyprobe(LAUNCH, os.path.join(directory, name + ".py")),
-                                  cwd=directory)
-        with open(os.path.join(directory, name + ".d.expected")) as f:
-            expected = f.read().rstrip().splitlines()
-        actual = normalize_trace_output(output).splitlines()
-        check(actual == expected, f"{name}: differs from {name}.d.expected\n--- expected\n" + "\n".join(expected)
+        same, expected, actual = run_scenario(opts.pyprobe, stock.under_pyprobe(), directory, name)
+        check(same, f"{name}: differs from {name}.d.expected\n--- expected\n" + "\n".join(expected)
               + "\n--- actual\n" + "\n".join(actual))
-        print(f"ok: {name}.py matches {name}.d.expected ({len(expected)} lines)")
+        print(f"ok: pyprobe -q -s {name}.d -c '{' '.join(stock.under_pyprobe(name + '.py'))}' "
+              f"matches {name}.d.expected ({len(expected)} lines)")
 
 
 # ---- a workload with known counts ----
@@ -472,6 +470,7 @@ def main():
     parser.add_argument("--version", help="install: 3.12, 3.13, 3.14")
     parser.add_argument("--stock", help="install: examples/cpython/stock")
     parser.add_argument("--install", help="install: python/install")
+    parser.add_argument("--pyprobe", help="scenarios: the pyprobe command (pyprobe -s)")
     opts = parser.parse_args()
     os.makedirs(opts.work, exist_ok=True)
     globals()["step_" + opts.step](opts)

@@ -79,6 +79,9 @@ static char *read_script(const char *path, size_t *length)
     return text;
 }
 
+/* More than one batch of bpftrace's events (a 64 KiB read) renders to. */
+#define OUTPUT_BUFFER (4u << 20)
+
 int cli_trace(const struct cli_options *opts, FILE *out)
 {
     struct pyprobe__d_source *sources = calloc(opts->source_count, sizeof *sources);
@@ -94,6 +97,12 @@ int cli_trace(const struct cli_options *opts, FILE *out)
             rc = -EIO;
         sources[i] = (struct pyprobe__d_source){src->is_file ? src->text : "-n", text, length};
     }
+    /* Written only at the end of each batch of bpftrace's events (as
+     * dtrace flushes after each dtrace_work()), never mid-line by a full
+     * buffer: a -c command writing to the same terminal or pipe then
+     * interleaves whole lines with ours, never parts of them. */
+    if (rc == 0 && setvbuf(out, NULL, _IOFBF, OUTPUT_BUFFER) != 0)
+        rc = -ENOMEM;
     if (rc == 0 && catch_interrupts() != 0)
         rc = -EAGAIN, fprintf(stderr, "pyprobe: cannot catch Ctrl-C: %s\n", strerror(errno));
     if (rc == 0) {

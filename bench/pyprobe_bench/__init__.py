@@ -11,6 +11,7 @@
     stock    part 5, the pyprobe package on stock CPython 3.12 to 3.14
     sidebyside  part 6, the ways to get function__entry on one table
     lua      part 7, Lua 5.4 built with pyprobe (examples/lua)
+    dscripts part 8, D on Linux: pyprobe -n against bpftrace
 """
 import os
 

@@ -12,6 +12,8 @@
  * entry_return.bt.
  */
 
+dtrace:::BEGIN { printf("Tracing... Hit Ctrl-C to end.\n"); }
+
 $1*:::function-entry,
 $1*:::function-return
 {

@@ -14,7 +14,7 @@ import re
 import tempfile
 
 from common import bpftrace_usable, check, run
-from test_d_trace import fib_program_calls, rows
+from test_d_trace import check_flow_records, fib_program_calls, rows
 
 HEADING = "%3s %6s %32s\n" % ("CPU", "ID", "FUNCTION:NAME")  # dtrace.c's chew()
 
@@ -110,6 +110,19 @@ def test_long_strings_whole(runs):
               f"{' '.join(extra) or 'no strsize'}: exit {proc.returncode}: got\n{text!r}\nexpected\n{expected!r}\n{proc.stderr}")
 
 
+def test_talk_flow(runs):
+    """The talk's first script (tests/d/scripts/talk_subentry.d), run with
+    -qFZs as the talk runs it: every entry and return of fib.pint in order,
+    indented as dtrace -F indents them (test_d_trace.check_flow_records)."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts", "talk_subentry.d")
+    status, out, err = runs.pyprobe("-qFZ", "-s", script, command=True)
+    check(status == 0, f"talk_subentry.d -qFZs: exit {status}: {err}")
+    first = re.search(r"-> (\S+)", out)
+    check(first, f"talk_subentry.d: no entry in {out[:300]!r}")
+    entry = first.group(1)
+    check_flow_records(out, entry, entry.replace("entry", "return"))
+
+
 def test_printa_and_pid_provider(runs):
     """A script file: printa() with a format in END (the aggregation is not
     dumped again), and the pid provider's fire_entry, once per entry."""
@@ -139,7 +152,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="pyprobe-d-scripts-") as tmp:
         runs = Runs(args, tmp)
         for test in (test_begin, test_trace_record, test_count, test_aggregating_clause_prints_no_line,
-                     test_long_strings_whole, test_printa_and_pid_provider):
+                     test_long_strings_whole, test_talk_flow, test_printa_and_pid_provider):
             test(runs)
             print(f"ok: {test.__name__}")
 

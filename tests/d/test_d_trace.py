@@ -157,6 +157,13 @@ def flow_model():
 def test_flow(args, pint):
     status, out, err = run_driver(args, "flow", ["-c", f"{pint.pint} {pint.fib}"])
     check(status == 0, f"flow: exit {status}: {err}")
+    check_flow_records(out)
+
+
+def check_flow_records(out, entry_function="probe_entry", return_function="probe_return"):
+    """dtrace -qF's output of trace(copyinstr(arg1)) on function-entry and
+    -return while pint runs fib.pint: every call of flow_model() in order,
+    each indented two more than its caller."""
     header = "%3s %-41s\n" % ("CPU", "FUNCTION")
     check(out.startswith(header), f"flow: no -F heading: {out[:100]!r}")
     body = out[len(header):]
@@ -167,7 +174,7 @@ def test_flow(args, pint):
     for number, (entry, name) in enumerate(events):
         if not entry:
             indent -= 2
-        rest = " %-41s %s" % (" " * indent + (" -> probe_entry" if entry else " <- probe_return"), name)
+        rest = " %-41s %s" % (" " * indent + (f" -> {entry_function}" if entry else f" <- {return_function}"), name)
         cpu = body[pos:pos + 3]
         check(re.fullmatch(r" *\d+", cpu) and body[pos + 3:pos + 3 + len(rest)] == rest,
               f"flow: record {number}: got {body[pos:pos + 3 + len(rest)]!r}, expected {'%3s' % '?'}{rest!r}")

@@ -5,19 +5,33 @@ what the samples do: the same truths their bpftrace twins are held to
 
     test_scripts_d_run.py --pyprobe PYPROBE --pint PINT --programs DIR
                           --scripts DIR [--provider P] [--script NAME]...
+    test_scripts_d_run.py --pyprobe PYPROBE --python PYTHON [--stock]
+                          --launch LAUNCH_PY --scripts DIR [--script NAME]...
 
 Each runs as a user would trace one process: `pyprobe -s NAME.d
 PROVIDER<pid> -p PID` (the scripts' `$1*:::` is then that process's
 provider alone), and the trace ends when the sample exits.
+
+With --python, on CPython's own python provider instead (Debian's
+python3.11, built --with-dtrace; with --stock, a 3.12+ with the pyprobe
+package, run as `python -m pyprobe run`): `pyprobe -s NAME.d python<pid> -p PID`
+on the program of test_scripts_cpython.py, held until every
+probe is attached, and the same checks as its .bt twins there: our file's
+functions exactly, at least our collections, imports and audit events.
+The program runs under tests/cpython/launch.py, which waits for the
+tracer, traced as python<pid> with -p.
 """
 import argparse
 import collections
 import os
 import re
 import subprocess
+import sys
 import tempfile
+import time
 
 from common import bpftrace_usable, check
+from test_scripts_cpython import CALLS as CPYTHON_CALLS, PROGRAM as CPYTHON_PROGRAM
 from test_scripts import (GEOMETRY, KEEP_EVERY, PARTICLES, ROOMS, TOUR, Source, Workload, expect_equal,
                           expect_hottest_lines, fib_sample_calls, finish, flow_rows, garbage_truth,
                           numbers_in_range, tour_calls, tour_hot_lines, wait_for_begin)
@@ -27,11 +41,28 @@ HIST_ROW = re.compile(r"\s+(-?\d+) \|[@ ]*\s(\d+)\s*$")
 
 def trace(opts, name, program):
     """(DTrace's output, the sample's stdout) of NAME.d on pint running
-    program: pint waits (PINT_WAIT_FOR_TRACER) for the script's probes and
-    the ready file, made once the script's BEGIN has printed (every probe
-    attached); the provider is the sample's own, PROVIDER<pid>, so that no
-    other process's probes count."""
+    program (see trace_command)."""
     w = opts.workload
+    return trace_command(opts, name, [opts.pint, w.name(program)], opts.provider, w.dir)
+
+
+def wait_mapped(pid, part, seconds=30):
+    """Until process pid maps a file whose path holds `part`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/maps") as f:
+            if part in f.read():
+                return
+        time.sleep(0.01)
+    check(False, f"pid {pid} did not map {part} within {seconds} s")
+
+
+def trace_command(opts, name, command, provider, cwd, mapped=None):
+    """(DTrace's output, the command's stdout) of NAME.d on the command,
+    which waits (pint: PINT_WAIT_FOR_TRACER; python: launch.py) for the ready
+    file, made once the script's BEGIN has printed (every probe attached);
+    the provider is the command's own, PROVIDER<pid> with -p, so that no
+    other process's probes count."""
     script = os.path.join(opts.scripts, name + ".d")
     with open(script) as f:
         probes = set(re.findall(r"\$1\*:::([a-z-]+)", f.read()))
@@ -40,15 +71,16 @@ def trace(opts, name, program):
         if os.path.exists(path):
             os.unlink(path)  # -o appends, as dtrace's does
     env = dict(os.environ, PINT_WAIT_FOR_TRACER=str(len(probes)), PINT_WAIT_SECONDS="60", PYPROBE_READY_FILE=ready)
-    child = subprocess.Popen([opts.pint, w.name(program)], cwd=w.dir, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     tracer = None
     try:
-        cmd = [opts.pyprobe, "-o", out, "-s", script, f"{opts.provider}{child.pid}", "-p", str(child.pid)]
+        if mapped:
+            wait_mapped(child.pid, mapped)
+        cmd = [opts.pyprobe, "-o", out, "-s", script, f"{provider}{child.pid}", "-p", str(child.pid)]
         tracer = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_for_begin(out, tracer)
         open(ready, "w").close()
-        stdout = finish(child, f"pint {program}", 120)
+        stdout = finish(child, " ".join(command), 120)
         finish(tracer, " ".join(cmd), 120)
     finally:
         for p in (child, tracer):
@@ -243,6 +275,132 @@ def check_audit(opts):
     return "open 2, import 2"
 
 
+# ---- on CPython ----
+
+def trace_python(opts, name):
+    """NAME.d on the python running prog.py (under tests/cpython/launch.py,
+    which waits for the ready file), the provider its own (python<pid>,
+    -p), as trace() does for pint: no other process counts."""
+    program = os.path.join(opts.tmp, "prog.py")
+    command = [opts.python, *(["-m", "pyprobe", "run"] if opts.stock else []), opts.launch, program]
+    # A stock python maps the package's module (its probes) as it starts.
+    return trace_command(opts, name, command, "python", opts.tmp, "/pyprobe/_native" if opts.stock else None)[0], \
+        program
+
+
+def ours(rows, program):
+    """{function: n} of the rows keyed (file, function) that are prog.py's."""
+    return {k[1]: v for k, v in rows.items() if k[0] == program and k[1] in CPYTHON_CALLS}
+
+
+def py_calls(opts):
+    out, program = trace_python(opts, "calls")
+    expect_equal("calls", ours(table(out, ["FILE", "FUNCTION", "CALLS"]), program), CPYTHON_CALLS)
+    return f"{sum(CPYTHON_CALLS.values())} calls of prog.py"
+
+
+def py_top10(opts):
+    out, _ = trace_python(opts, "top10")
+    rows = table(out, ["FILE", "FUNCTION", "CALLS"])
+    check(len(rows) == 10 and all(n > 0 for n in rows.values()), f"top10: {rows}")
+    return f"10 functions, from {max(rows.values())} calls down"
+
+
+def py_entry_return(opts):
+    out, _ = trace_python(opts, "entry_return")
+    seen = collections.Counter((m.group(1), m.group(2)) for m in
+                               re.finditer(r":function-(entry|return)\s+(branch|leaf)\s*$", out, flags=re.M))
+    expect_equal("entries and returns", dict(seen),
+                 {(kind, f): n for f, n in CPYTHON_CALLS.items() for kind in ("entry", "return")})
+    return f"{sum(seen.values())} events of branch and leaf"
+
+
+def py_timing(opts, name):
+    out, program = trace_python(opts, name)
+    expect_equal("calls", ours(section(out, "Calls:"), program), CPYTHON_CALLS)
+    return "calls exact, times in range"
+
+
+def py_calldist(opts):
+    out, program = trace_python(opts, "calldist")
+    totals = {tuple(k.split(", ")): n for k, n in histograms(out, "Elapsed time (ns) by file and function:").items()}
+    expect_equal("calls in the histograms", ours(totals, program), CPYTHON_CALLS)
+    return "histograms of branch and leaf"
+
+
+def py_who(opts):
+    out, _ = trace_python(opts, "who")
+    comm = os.path.basename(opts.python)[:15]  # as exec named it
+    mine = [n for (pid, uid, c), n in table(out, ["PID", "UID", "COMMAND", "CALLS"]).items() if c == comm]
+    check(mine and max(mine) >= sum(CPYTHON_CALLS.values()), f"who: no {comm} with our calls:\n{out}")
+    return f"{max(mine)} calls by {comm}"
+
+
+def py_lines(opts):
+    out, _ = trace_python(opts, "lines")
+    rows = table(out, ["FILE", "LINE", "FUNCTION", "COUNT"])
+    check(len(rows) == 20 and all(n > 0 for n in rows.values()), f"lines: {rows}")
+    return "20 lines"
+
+
+def py_flow(opts):
+    out, program = trace_python(opts, "flow")
+    rows = []
+    for m in re.finditer(r"^\s*(\d+)\s+(\d+)  ( *)(->|<-) (\S+) (.+):(\d+)$", out, flags=re.M):
+        if m.group(6) == os.path.basename(program) and m.group(5) in CPYTHON_CALLS:
+            rows.append((int(m.group(1)), len(m.group(3)) // 2, m.group(4), m.group(5)))
+    rows.sort()
+    expected = []
+    for k in range(5):
+        expected += [("->", "branch")] + [("->", "leaf"), ("<-", "leaf")] * k + [("<-", "branch")]
+    expect_equal("flow of prog.py", [r[2:] for r in rows], expected)
+    depth = {r[1] for r in rows if r[3] == "branch"}
+    check(len(depth) == 1 and all(r[1] == min(depth) + 1 for r in rows if r[3] == "leaf"),
+          f"flow: leaf is not indented under branch: {rows}")
+    return f"{len(rows)} events of prog.py in order"
+
+
+def py_gc(opts):
+    out, _ = trace_python(opts, "gc")
+    collections_, collected = table(out, ["GENERATION", "COLLECTIONS"]), table(out, ["GENERATION", "COLLECTED"])
+    for generation in ("0", "1", "2"):
+        check(collections_.get((generation,), 0) >= 1 and (generation,) in collected,
+              f"no collection of generation {generation}:\n{out}")
+    return "collections of generations 0, 1 and 2"
+
+
+def py_gcpause(opts):
+    out, _ = trace_python(opts, "gcpause")
+    totals = histograms(out, "GC pauses (ns) by generation:")
+    check(all(totals.get(f"generation {g}", 0) >= 1 for g in "012"), f"pauses: {totals}")
+    return "pauses of generations 0, 1 and 2"
+
+
+def py_imports(opts):
+    out, _ = trace_python(opts, "imports")
+    rows = {}
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[-2].isdigit():
+            rows[words[-1]] = (" ".join(words[:-2]), int(words[-2]))
+    check(rows.get("pyprobe_no_such_module", ("",))[0] == "not found" and rows.get("json", ("",))[0] == "loaded"
+          and all(t > 0 for _, t in rows.values()), f"imports: {rows}")
+    return f"{len(rows)} imports, json loaded, pyprobe_no_such_module not found"
+
+
+def py_audit(opts):
+    out, _ = trace_python(opts, "audit")
+    events = {k[0]: v for k, v in table(out, ["EVENT", "COUNT"]).items()}
+    check(events.get("import", 0) >= 2 and events.get("open", 0) >= 1, f"audit: {events}")
+    return f"{sum(events.values())} events, {len(events)} names"
+
+
+# Every script but instances.d: CPython has no instance probe sites.
+PYTHON_CHECKS = {"calls": py_calls, "top10": py_top10, "entry_return": py_entry_return, "flow": py_flow,
+                 "calltime": lambda o: py_timing(o, "calltime"), "cputime": lambda o: py_timing(o, "cputime"),
+                 "calldist": py_calldist, "who": py_who, "lines": py_lines, "gc": py_gc, "gcpause": py_gcpause,
+                 "imports": py_imports, "audit": py_audit}
+
 CHECKS = {"calls": check_calls, "top10": check_top10, "entry_return": check_entry_return, "flow": check_flow,
           "calltime": lambda o: check_timing(o, "calltime"), "cputime": lambda o: check_timing(o, "cputime"),
           "calldist": check_calldist, "who": check_who, "gc": check_gc, "gcpause": check_gcpause,
@@ -252,17 +410,32 @@ CHECKS = {"calls": check_calls, "top10": check_top10, "entry_return": check_entr
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--pyprobe", required=True)
-    parser.add_argument("--pint", required=True)
-    parser.add_argument("--programs", required=True)
+    parser.add_argument("--pint")
+    parser.add_argument("--programs")
+    parser.add_argument("--python", help="CPython's own provider: this python (Debian's 3.11, or with --stock)")
+    parser.add_argument("--stock", action="store_true", help="--python is a 3.12+ with the pyprobe package")
+    parser.add_argument("--launch", help="with --python: tests/cpython/launch.py")
     parser.add_argument("--scripts", required=True)
     parser.add_argument("--provider", default="python")
     parser.add_argument("--script", action="append", choices=sorted(CHECKS))
     opts = parser.parse_args()
+    marker = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(opts.python or "/"))), "absent")
+    if opts.stock and not os.path.exists(opts.python) and os.path.exists(marker):
+        with open(marker) as f:  # tests/python's install step found no such Python here
+            print(f"SKIP: {f.read().strip()}")
+        sys.exit(77)
     bpftrace_usable()
     scripts = sorted(f[:-2] for f in os.listdir(opts.scripts) if f.endswith(".d"))
     check(sorted(CHECKS) == scripts, f"scripts {scripts}, checks {sorted(CHECKS)}")
     with tempfile.TemporaryDirectory(prefix="pyprobe-d-run-") as tmp:
-        opts.tmp, opts.workload = tmp, Workload(opts.programs)
+        opts.tmp = tmp
+        if opts.python:
+            with open(os.path.join(tmp, "prog.py"), "w") as f:
+                f.write(CPYTHON_PROGRAM)
+            for name in opts.script or sorted(PYTHON_CHECKS):
+                print(f"ok: {name}.d on {opts.python}: {PYTHON_CHECKS[name](opts)}", flush=True)
+            return
+        opts.workload = Workload(opts.programs)
         for name in opts.script or scripts:
             print(f"ok: {name}.d: {CHECKS[name](opts)}", flush=True)
 

@@ -92,7 +92,12 @@ def run_scenario(pyprobe, python, directory, name):
     one's `python -m pyprobe run`)."""
     words = python if isinstance(python, list) else [python]
     cmd = [pyprobe, "-q", "-s", name + ".d", "-c", " ".join(words + [name + ".py"])]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=directory, timeout=300)
+    # The scenario prints on the same stdout: block-buffered, as a python
+    # started from a terminal-less dtrace is, its lines come out whole (its
+    # one write at exit) and never split ours; PYTHONUNBUFFERED (CI sets it)
+    # would write print()'s pieces one by one.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=directory, timeout=300, env=env)
     check(proc.returncode == 0, f"{' '.join(cmd)}: exit {proc.returncode}\n{proc.stderr}")
     actual = normalize_trace_output(proc.stdout)
     with open(os.path.join(directory, name + ".d.expected")) as f:

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -152,7 +153,16 @@ struct bpftrace {
     int out, err;               /* its stdout and stderr */
 };
 
-static void in_child(const struct pyprobe__d_run_options *o, int program, int out, int err)
+/* In a child: dies with `signo` when pyprobe dies, even by SIGKILL. A
+ * bpftrace left running would go on tracing, its semaphores raised in
+ * every process, with no one to read it. */
+static void die_with_parent(int signo, pid_t parent)
+{
+    if (prctl(PR_SET_PDEATHSIG, signo) != 0 || getppid() != parent)
+        _exit(126);
+}
+
+static void in_child(const struct pyprobe__d_run_options *o, int program, int out, int err, pid_t parent)
 {
     char pid[24], strlen_value[24], pages[24];
     const char *argv[12];
@@ -162,6 +172,7 @@ static void in_child(const struct pyprobe__d_run_options *o, int program, int ou
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     setpgid(0, 0);
+    die_with_parent(SIGTERM, parent); /* bpftrace detaches and exits on SIGTERM */
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ||
         dup2(program, PROGRAM_FD) != PROGRAM_FD)
         _exit(126);
@@ -190,6 +201,7 @@ static void in_child(const struct pyprobe__d_run_options *o, int program, int ou
 static int start(const struct pyprobe__d_run_options *o, struct bpftrace *b, char *message, size_t size)
 {
     int out[2], err[2], program = program_file(o->program, o->attached_record);
+    pid_t parent;
 
     if (program < 0 || pipe2(out, O_CLOEXEC) != 0) {
         if (program >= 0)
@@ -205,9 +217,10 @@ static int start(const struct pyprobe__d_run_options *o, struct bpftrace *b, cha
         return -errno;
     }
     raise_memlock();
+    parent = getpid();
     b->pid = fork();
     if (b->pid == 0)
-        in_child(o, program, out[1], err[1]);
+        in_child(o, program, out[1], err[1], parent);
     close(program);
     close(out[1]);
     close(err[1]);
@@ -235,7 +248,7 @@ static bool compiles(const struct pyprobe__d_run_options *o, unsigned length)
     const char *argv[] = {o->bpftrace ? o->bpftrace : "bpftrace", "--emit-elf", "/dev/null", "/dev/fd/3", NULL};
     int program = program_file(o->program, o->attached_record), status = 0;
     double deadline = now() + DRY_RUN_SECONDS;
-    pid_t pid, w;
+    pid_t pid, w, parent = getpid();
 
     if (program < 0)
         return false;
@@ -243,6 +256,7 @@ static bool compiles(const struct pyprobe__d_run_options *o, unsigned length)
         int null = open("/dev/null", O_RDWR);
 
         setpgid(0, 0);
+        die_with_parent(SIGKILL, parent);
         snprintf(value, sizeof value, "%u", length);
         setenv("BPFTRACE_STRLEN", value, 1);
         if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||

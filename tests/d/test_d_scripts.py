@@ -11,7 +11,9 @@ then the aggregations not printed yet; exit()'s value as the status).
 import argparse
 import os
 import re
+import subprocess
 import tempfile
+import time
 
 from common import bpftrace_usable, check, run
 from test_d_trace import check_flow_records, fib_program_calls, rows
@@ -123,6 +125,31 @@ def test_talk_flow(runs):
     check_flow_records(out, entry, entry.replace("entry", "return"))
 
 
+def test_killed_pyprobe_leaves_no_bpftrace(runs):
+    """pyprobe killed by SIGKILL (no chance to stop anything): its bpftrace
+    goes too, instead of tracing on with no reader (PR_SET_PDEATHSIG)."""
+    out = os.path.join(runs.tmp, "killed.out")
+    proc = subprocess.Popen([runs.args.pyprobe, "-q", "-o", out, "-n", 'BEGIN { printf("up\\n"); } tick-10s { }'],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (os.path.exists(out) and "up" in open(out).read()):
+            time.sleep(0.05)
+        with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+            children = [int(pid) for pid in f.read().split()]
+        check(children, "pyprobe has no bpftrace child")
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 10
+    alive = children
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in children if os.path.exists(f"/proc/{pid}") and
+                 open(f"/proc/{pid}/stat").read().split(")")[-1].split()[0] != "Z"]
+        time.sleep(0.1)
+    check(not alive, f"bpftrace {alive} still runs 10 s after pyprobe was killed")
+
+
 def test_printa_and_pid_provider(runs):
     """A script file: printa() with a format in END (the aggregation is not
     dumped again), and the pid provider's fire_entry, once per entry."""
@@ -152,7 +179,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="pyprobe-d-scripts-") as tmp:
         runs = Runs(args, tmp)
         for test in (test_begin, test_trace_record, test_count, test_aggregating_clause_prints_no_line,
-                     test_long_strings_whole, test_talk_flow, test_printa_and_pid_provider):
+                     test_long_strings_whole, test_talk_flow, test_killed_pyprobe_leaves_no_bpftrace,
+                     test_printa_and_pid_provider):
             test(runs)
             print(f"ok: {test.__name__}")
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* dtrace's make_argv(): words between white space, no quoting. */
@@ -196,6 +197,31 @@ void pyprobe__d_child_free(struct pyprobe__d_child *child)
     free(child->path);
     free(child->argv0);
     *child = (struct pyprobe__d_child){.release_fd = -1, .error_fd = -1, .pidfd = -1};
+}
+
+double pyprobe__d_now(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+bool pyprobe__d_reap_by(pid_t pid, double deadline, int *status)
+{
+    pid_t w;
+
+    while ((w = waitpid(pid, status, WNOHANG)) != pid) {
+        if ((w < 0 && errno != EINTR) || pyprobe__d_now() >= deadline) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL); /* in case it had no group of its own yet */
+            while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+                continue;
+            return false;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    }
+    return true;
 }
 
 void pyprobe__d_exit_words(pid_t pid, int status, bool known, char *out, size_t size)

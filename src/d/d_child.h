@@ -43,6 +43,15 @@ void pyprobe__d_child_cancel(struct pyprobe__d_child *child);
 int pyprobe__d_child_reap(struct pyprobe__d_child *child);
 void pyprobe__d_child_free(struct pyprobe__d_child *child);
 
+/* Seconds on CLOCK_MONOTONIC: the clock of every time limit here. */
+double pyprobe__d_now(void);
+
+/* For a short-lived helper in a process group of its own (bpftrace's dry
+ * runs, the interpreter asked where pyprobe is): reaps it by `deadline`
+ * (pyprobe__d_now()'s clock), or kills its group and reaps it. True when it
+ * exited in time, with *status. */
+bool pyprobe__d_reap_by(pid_t pid, double deadline, int *status);
+
 /* "pid N has exited", "pid N exited with status S", "pid N terminated by
  * SIGNAME": dtrace's words for a process that ended (its prochandler). */
 void pyprobe__d_exit_words(pid_t pid, int status, bool known, char *out, size_t size);

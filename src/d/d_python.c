@@ -9,6 +9,7 @@
  * time limit: ARGV0 -c 'import pyprobe; print(pyprobe.where())'.
  */
 #define _GNU_SOURCE /* pipe2 */
+#include "d_child.h"
 #include "d_resolve.h"
 
 #include <errno.h>
@@ -16,11 +17,9 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define WHERE_SECONDS 10
@@ -67,8 +66,8 @@ static ssize_t answer(const char *argv0, char *line, size_t size)
 {
     int pipefd[2], status = 0;
     size_t used = 0;
-    time_t deadline = time(NULL) + WHERE_SECONDS;
-    pid_t pid, w;
+    double deadline = pyprobe__d_now() + WHERE_SECONDS;
+    pid_t pid;
     ssize_t n;
     bool ended = false;         /* its stdout reached EOF within the limit */
 
@@ -83,9 +82,9 @@ static ssize_t answer(const char *argv0, char *line, size_t size)
     }
     for (;;) {
         struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
-        long left = (long)(deadline - time(NULL));
+        int left_ms = (int)((deadline - pyprobe__d_now()) * 1000);
 
-        if (left <= 0 || poll(&p, 1, (int)left * 1000) <= 0 || used + 1 >= size)
+        if (left_ms <= 0 || poll(&p, 1, left_ms) <= 0 || used + 1 >= size)
             break;
         if ((n = read(pipefd[0], line + used, size - 1 - used)) <= 0) {
             ended = n == 0;
@@ -94,19 +93,10 @@ static ssize_t answer(const char *argv0, char *line, size_t size)
         used += (size_t)n;
     }
     close(pipefd[0]);
-    /* Its exit too within the limit; else (too slow, too long, a read
-     * error) its group is killed. */
-    while (ended && (w = waitpid(pid, &status, WNOHANG)) != pid) {
-        if ((w < 0 && errno != EINTR) || time(NULL) >= deadline)
-            ended = false;
-        else
-            nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
-    }
-    if (!ended) {
-        kill(-pid, SIGKILL);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            continue;
-    }
+    /* Its exit too within the limit; too slow, too long or a read error:
+     * at once (its group killed). */
+    if (!pyprobe__d_reap_by(pid, ended ? deadline : 0, &status))
+        ended = false;
     if (!ended || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return -1;
     line[used] = '\0';

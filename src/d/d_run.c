@@ -239,16 +239,14 @@ static int start(const struct pyprobe__d_run_options *o, struct bpftrace *b, cha
 
 enum { DEFAULT_STRLEN = 64, STRLEN_STEP = 16, DRY_RUN_SECONDS = 10 };
 
-static double now(void);
-
 /* Whether bpftrace compiles the program at BPFTRACE_STRLEN=length. */
 static bool compiles(const struct pyprobe__d_run_options *o, unsigned length)
 {
     char value[24];
     const char *argv[] = {o->bpftrace ? o->bpftrace : "bpftrace", "--emit-elf", "/dev/null", "/dev/fd/3", NULL};
     int program = program_file(o->program, o->attached_record), status = 0;
-    double deadline = now() + DRY_RUN_SECONDS;
-    pid_t pid, w, parent = getpid();
+    double deadline = pyprobe__d_now() + DRY_RUN_SECONDS;
+    pid_t pid, parent = getpid();
 
     if (program < 0)
         return false;
@@ -268,17 +266,7 @@ static bool compiles(const struct pyprobe__d_run_options *o, unsigned length)
     close(program);
     if (pid < 0)
         return false;
-    while ((w = waitpid(pid, &status, WNOHANG)) != pid) {
-        if ((w < 0 && errno != EINTR) || now() >= deadline) {
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                continue;
-            return false;
-        }
-        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
-    }
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    return pyprobe__d_reap_by(pid, deadline, &status) && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 unsigned pyprobe__d_fit_strlen(const struct pyprobe__d_run_options *o, unsigned most)
@@ -322,13 +310,6 @@ struct run {
     size_t size;
 };
 
-static double now(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 /* The run's first error is the one it reports. */
 #define FAILURE(run, error, ...) \
@@ -336,7 +317,7 @@ static double now(void)
 
 static void stop(struct run *r)
 {
-    double t = now();
+    double t = pyprobe__d_now();
 
 
     if (!r->stopping)
@@ -389,7 +370,7 @@ static void read_out(struct run *r)
 
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return;
-    r->last_output = now();
+    r->last_output = pyprobe__d_now();
     if (n <= 0) {
         r->out_open = false;
         if (r->line_length)
@@ -423,7 +404,7 @@ static void read_out(struct run *r)
         start = i + 1;
     }
     pyprobe__d_render_flush(r->render);
-    r->last_output = now(); /* after the work too: a slow consumer is no silence */
+    r->last_output = pyprobe__d_now(); /* after the work too: a slow consumer is no silence */
 }
 
 static void read_err(struct run *r)
@@ -499,13 +480,13 @@ static void check_processes(struct run *r)
         all_gone &= r->child_gone;
     if ((child || r->o->watch_count) && all_gone && !r->all_gone) {
         r->all_gone = true;
-        r->gone_at = now();
+        r->gone_at = pyprobe__d_now();
     }
 }
 
 static void check_time(struct run *r)
 {
-    double t = now();
+    double t = pyprobe__d_now();
     unsigned attach = r->o->attach_seconds ? r->o->attach_seconds : 120;
     unsigned patience = r->o->stop_seconds ? r->o->stop_seconds : 60;
     bool ready = pyprobe__d_consumer_ready(r->consumer);
@@ -572,7 +553,7 @@ int pyprobe__d_run(const struct pyprobe__d_run_options *o, struct pyprobe__d_con
                    struct pyprobe__d_render *render, int *status, char *message, size_t size)
 {
     struct run r = {.o = o, .consumer = consumer, .render = render, .message = message, .size = size,
-                    .out_open = true, .err_open = true, .started = now()};
+                    .out_open = true, .err_open = true, .started = pyprobe__d_now()};
     int wait_status = 0, rc;
 
     *status = 0;

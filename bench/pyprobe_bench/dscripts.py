@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 
-from .hits import bpftrace_path, loop_result
+from .hits import bpftrace_path, loop_result, tracing_part
 from .measure import median
 from .shell import Failure, say
 
@@ -51,13 +51,7 @@ def commands(tracer, script, program_cmd, out, extra=()):
 
 
 def run(builds, opts, scratch, report):
-    report.emit("## 8. D on Linux: `pyprobe -n` against bpftrace")
-    report.emit()
-    try:
-        bpftrace_path()
-    except Failure as e:
-        report.emit(f"skipped: {e}")
-        report.emit()
+    if not tracing_part(report, "## 8. D on Linux: `pyprobe -n` against bpftrace"):
         return
     pyprobe = builds.lister()
     consumer = builds.consumer("nop5")

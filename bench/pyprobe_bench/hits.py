@@ -29,6 +29,20 @@ def bpftrace_path():
     return path
 
 
+def tracing_part(report, heading):
+    """Starts a part that traces: its heading, then False (having said why)
+    when bpftrace cannot run here."""
+    report.emit(heading)
+    report.emit()
+    try:
+        bpftrace_path()
+    except Failure as e:
+        report.emit(f"skipped: {e}")
+        report.emit()
+        return False
+    return True
+
+
 def loop_result(text, what):
     """The JSON line a loop program prints."""
     for line in text.splitlines():
@@ -145,13 +159,7 @@ def sample(loops, repeats, scratch):
 
 
 def run(builds, opts, scratch, report):
-    report.emit("## 2. Cost per probe hit while tracing")
-    report.emit()
-    try:
-        bpftrace_path()
-    except Failure as e:
-        report.emit(f"skipped: {e}")
-        report.emit()
+    if not tracing_part(report, "## 2. Cost per probe hit while tracing"):
         return
     iterations, rounds = (2000, 3) if opts.quick else (200000, 9)
     py_iterations = 2000 if opts.quick else 40000

@@ -524,21 +524,26 @@ def flow_rows(out):
     return rows
 
 
+def imports_flow(w):
+    """imports.pint's flow as the flow scripts print it: (depth, arrow,
+    function, file:line) of every call, in order."""
+    src = Source(os.path.join(w.dir, GEOMETRY))
+    square, init, area = (f"{GEOMETRY}:{src.at(text)}" for text in
+                          ("func square(n)", "func init(width, height)", "func area()"))
+    module, geometry = "imports.pint:1", f"{GEOMETRY}:1"
+    return [(0, "->", "<module>", module),
+            (1, "->", "<module>", geometry), (1, "<-", "<module>", geometry),
+            (1, "->", "square", square), (1, "<-", "square", square),
+            (1, "->", "Rect.init", init), (1, "<-", "Rect.init", init),
+            (1, "->", "Rect.area", area), (1, "<-", "Rect.area", area),
+            (0, "<-", "<module>", module)]
+
+
 def check_flow(opts):
     out, _ = sample(opts, "flow", "imports.pint")
     rows = flow_rows(out)
     times = [r[0] for r in rows]
-
-    src = Source(os.path.join(opts.workload.dir, GEOMETRY))
-    square, init, area = (f"{GEOMETRY}:{src.at(text)}" for text in
-                          ("func square(n)", "func init(width, height)", "func area()"))
-    module, geometry = "imports.pint:1", f"{GEOMETRY}:1"
-    expected = [(0, "->", "<module>", module),
-                (1, "->", "<module>", geometry), (1, "<-", "<module>", geometry),
-                (1, "->", "square", square), (1, "<-", "square", square),
-                (1, "->", "Rect.init", init), (1, "<-", "Rect.init", init),
-                (1, "->", "Rect.area", area), (1, "<-", "Rect.area", area),
-                (0, "<-", "<module>", module)]
+    expected = imports_flow(opts.workload)
     seen = [r[2:] for r in rows]
     check(seen == expected, "flow (depth, arrow, function, file:line):\n" +
           "\n".join(f"  saw {s}" for s in seen) + "\nexpected:\n" + "\n".join(f"  {e}" for e in expected))

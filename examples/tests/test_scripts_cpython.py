@@ -151,6 +151,12 @@ def check_lines(opts, tmp):
 
 def check_flow(opts, tmp):
     out, program = trace(opts, "flow", tmp)
+    return expect_prog_flow(out, program)
+
+
+def expect_prog_flow(out, program):
+    """What a flow script printed from its header line on: prog.py's calls
+    of branch and leaf in order, leaf indented one under branch."""
     rows = []
     for line in out.splitlines()[1:]:
         m = re.fullmatch(r"\s*(\d+)\s+(\d+)  ( *)(->|<-) (\S+) (.+):(\d+)", line)

@@ -28,13 +28,12 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 
-from common import bpftrace_usable, check
-from test_scripts_cpython import CALLS as CPYTHON_CALLS, PROGRAM as CPYTHON_PROGRAM
-from test_scripts import (GEOMETRY, KEEP_EVERY, PARTICLES, ROOMS, TOUR, Source, Workload, expect_equal,
-                          expect_hottest_lines, fib_sample_calls, finish, flow_rows, garbage_truth,
-                          numbers_in_range, tour_calls, tour_hot_lines, wait_for_begin)
+from common import bpftrace_usable, check, wait_mapped
+from test_scripts_cpython import CALLS as CPYTHON_CALLS, PROGRAM as CPYTHON_PROGRAM, expect_prog_flow
+from test_scripts import (GEOMETRY, KEEP_EVERY, PARTICLES, ROOMS, TOUR, Workload, expect_equal, expect_hottest_lines,
+                          fib_sample_calls, finish, flow_rows, garbage_truth, imports_flow, numbers_in_range,
+                          tour_calls, tour_hot_lines, wait_for_begin)
 
 HIST_ROW = re.compile(r"\s+(-?\d+) \|[@ ]*\s(\d+)\s*$")
 
@@ -44,17 +43,6 @@ def trace(opts, name, program):
     program (see trace_command)."""
     w = opts.workload
     return trace_command(opts, name, [opts.pint, w.name(program)], opts.provider, w.dir)
-
-
-def wait_mapped(pid, part, seconds=30):
-    """Until process pid maps a file whose path holds `part`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with open(f"/proc/{pid}/maps") as f:
-            if part in f.read():
-                return
-        time.sleep(0.01)
-    check(False, f"pid {pid} did not map {part} within {seconds} s")
 
 
 def trace_command(opts, name, command, provider, cwd, mapped=None):
@@ -192,17 +180,7 @@ def check_entry_return(opts):
 def check_flow(opts):
     out, _ = trace(opts, "flow", "imports.pint")
     rows = flow_rows(out[out.index("TIME(ns)"):])
-    src = Source(os.path.join(opts.workload.dir, GEOMETRY))
-    square, init, area = (f"{GEOMETRY}:{src.at(text)}" for text in
-                          ("func square(n)", "func init(width, height)", "func area()"))
-    module, geometry = "imports.pint:1", f"{GEOMETRY}:1"
-    expected = [(0, "->", "<module>", module),
-                (1, "->", "<module>", geometry), (1, "<-", "<module>", geometry),
-                (1, "->", "square", square), (1, "<-", "square", square),
-                (1, "->", "Rect.init", init), (1, "<-", "Rect.init", init),
-                (1, "->", "Rect.area", area), (1, "<-", "Rect.area", area),
-                (0, "<-", "<module>", module)]
-    expect_equal("flow", [r[2:] for r in rows], expected)
+    expect_equal("flow", [r[2:] for r in rows], imports_flow(opts.workload))
     return f"{len(rows)} events in order"
 
 
@@ -345,19 +323,7 @@ def py_lines(opts):
 
 def py_flow(opts):
     out, program = trace_python(opts, "flow")
-    rows = []
-    for m in re.finditer(r"^\s*(\d+)\s+(\d+)  ( *)(->|<-) (\S+) (.+):(\d+)$", out, flags=re.M):
-        if m.group(6) == os.path.basename(program) and m.group(5) in CPYTHON_CALLS:
-            rows.append((int(m.group(1)), len(m.group(3)) // 2, m.group(4), m.group(5)))
-    rows.sort()
-    expected = []
-    for k in range(5):
-        expected += [("->", "branch")] + [("->", "leaf"), ("<-", "leaf")] * k + [("<-", "branch")]
-    expect_equal("flow of prog.py", [r[2:] for r in rows], expected)
-    depth = {r[1] for r in rows if r[3] == "branch"}
-    check(len(depth) == 1 and all(r[1] == min(depth) + 1 for r in rows if r[3] == "leaf"),
-          f"flow: leaf is not indented under branch: {rows}")
-    return f"{len(rows)} events of prog.py in order"
+    return expect_prog_flow(out[out.index("TIME(ns)"):], program)
 
 
 def py_gc(opts):

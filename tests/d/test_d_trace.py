@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from common import bpftrace_usable, check, fail, run, skip
+from common import bpftrace_usable, check, fail, run, skip, wait_mapped
 
 DTRACE_ROW = "  %-50s %16d\n"          # dt_print_bytes' string key, dt_print_datum's value
 TABLE_HEADER = "\n%16s %41s %-9s\n" % ("value", "------------- Distribution -------------", "count")
@@ -240,26 +240,9 @@ def start_waiting_pint(pint, ready, probes, seconds):
                PYPROBE_READY_FILE=ready)
     child = subprocess.Popen([pint.pint, pint.fib], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              text=True, env=env)
-    wait_loaded(child.pid, pint.pint)
+    # ld.so maps every DT_NEEDED library, libc among them, before pint runs.
+    wait_mapped(child.pid, "/libc.so", pint.pint)
     return child
-
-
-def wait_loaded(pid, program, seconds=30):
-    """Until process pid runs program with its libraries mapped (ld.so maps
-    every DT_NEEDED library, libc among them, before the program's code
-    runs): only then does dtrace -p find its probes, as it would in any
-    process already running. Right after fork it is still this python."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(program):
-                with open(f"/proc/{pid}/maps") as f:
-                    if "/libc.so" in f.read():
-                        return
-        except OSError:
-            pass
-        time.sleep(0.01)
-    fail(f"pid {pid} did not start {program} within {seconds} s")
 
 
 def test_pid(args, pint):

@@ -162,6 +162,25 @@ def bpftrace_maps(output):
     return maps
 
 
+def wait_mapped(pid, part, program=None, seconds=30):
+    """Until process pid (running `program`, when given) maps a file whose
+    path holds `part`: a process that tracers attach to with -p must have
+    mapped the file with the probes first, as any process already running
+    has (a traced command just started may still be in ld.so, or not yet
+    have imported what holds them)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if not program or os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(program):
+                with open(f"/proc/{pid}/maps") as f:
+                    if part in f.read():
+                        return
+        except OSError:
+            pass
+        time.sleep(0.01)
+    fail(f"pid {pid} did not map {part} within {seconds} s")
+
+
 def interrupt(proc, timeout=60):
     """Stops bpftrace as Ctrl-C does and returns (stdout, stderr). SIGINT
     goes again every second: bpftrace ignores it while a system() action
